@@ -1,0 +1,1 @@
+"""Settings (defaults and environment overrides) and the demo data set."""

@@ -1,0 +1,147 @@
+"""Test databases and factories.
+
+SQLite by default; PostgreSQL when ACCORD_TEST_DATABASE_URL names a server (the suite then makes
+its own databases there and drops them at the end). Either way the schema comes from the
+migrations. Most tests run inside a transaction that is rolled back afterwards (services commit
+to a savepoint); tests that need real commits and real concurrent connections take
+`fresh_database`, a database of their own copied from the migrated template.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Connection, Engine, create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
+
+from workflow import passwords, schema
+from workflow.db import Database, make_engine
+
+from .factories import World, build_world
+
+PG_ENV = "ACCORD_TEST_DATABASE_URL"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # The production hasher costs ~50 ms a password by design; tests need hundreds of users.
+    passwords.use_fast_hashing_for_tests()
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    url = os.environ.get(PG_ENV)
+    return f"accord database: {'PostgreSQL at ' + make_url(url).render_as_string() if url else 'SQLite'}"
+
+
+class DatabaseServer:
+    """Where test databases come from: a migrated template, copied for each test that asks."""
+
+    def __init__(self, tmp: Path) -> None:
+        self.tmp = tmp
+        self.pg_url = os.environ.get(PG_ENV)
+        self.created: list[str] = []
+        self.template_url = self._new_database(template=None)
+        engine = make_engine(self.template_url)
+        schema.upgrade(engine)
+        engine.dispose()
+
+    @property
+    def dialect(self) -> str:
+        return "postgresql" if self.pg_url else "sqlite"
+
+    def _admin_engine(self) -> Engine:
+        assert self.pg_url
+        return create_engine(make_url(self.pg_url), isolation_level="AUTOCOMMIT")
+
+    def _new_database(self, template: str | None) -> str:
+        name = f"accord_test_{uuid.uuid4().hex[:12]}"
+        if not self.pg_url:
+            path = self.tmp / f"{name}.db"
+            if template:
+                shutil.copyfile(make_url(template).database, path)
+            return f"sqlite:///{path}"
+        admin = self._admin_engine()
+        with admin.connect() as connection:
+            suffix = f' TEMPLATE "{make_url(template).database}"' if template else ""
+            connection.exec_driver_sql(f'CREATE DATABASE "{name}"{suffix}')
+        admin.dispose()
+        self.created.append(name)
+        return make_url(self.pg_url).set(database=name).render_as_string(hide_password=False)
+
+    def new_database(self) -> str:
+        """An empty, migrated database of its own."""
+        return self._new_database(template=self.template_url)
+
+    def blank_database(self) -> str:
+        """A database with no schema at all."""
+        return self._new_database(template=None)
+
+    def drop_all(self) -> None:
+        if not self.pg_url:
+            return
+        admin = self._admin_engine()
+        with admin.connect() as connection:
+            for name in self.created:
+                connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def database_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DatabaseServer]:
+    server = DatabaseServer(tmp_path_factory.mktemp("databases"))
+    yield server
+    server.drop_all()
+
+
+@pytest.fixture(scope="session")
+def shared_database(database_server: DatabaseServer) -> Iterator[Database]:
+    database = Database(database_server.new_database())
+    yield database
+    database.dispose()
+
+
+@pytest.fixture
+def connection(shared_database: Database) -> Iterator[Connection]:
+    """A connection whose outer transaction is rolled back after the test."""
+    with shared_database.engine.connect() as connection:
+        transaction = connection.begin()
+        yield connection
+        transaction.rollback()
+
+
+@pytest.fixture
+def session(connection: Connection) -> Iterator[Session]:
+    """A session for one test: its commits go to savepoints, all undone at the end."""
+    with Session(
+        bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
+    ) as session:
+        yield session
+
+
+@pytest.fixture
+def world(session: Session) -> World:
+    """Agencies, a process and users in every role and relation (see tests/factories.py)."""
+    return build_world(session)
+
+
+@pytest.fixture
+def fresh_database(database_server: DatabaseServer) -> Iterator[Database]:
+    """A migrated database of this test's own, for real commits and concurrent connections."""
+    database = Database(database_server.new_database())
+    yield database
+    database.dispose()
+
+
+@pytest.fixture
+def dialect(database_server: DatabaseServer) -> str:
+    return database_server.dialect
+
+
+def execute_raw(database: Database, sql: str) -> None:
+    with database.engine.begin() as connection:
+        connection.execute(text(sql))

@@ -1,0 +1,42 @@
+"""Assertions shared by the tests."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from workflow.models import (
+    Approval,
+    AuditEvent,
+    Comment,
+    ConflictCopy,
+    Recommendation,
+    Revision,
+    Thread,
+)
+
+
+def snapshot(session: Session) -> dict[str, Any]:
+    """Everything a refused action must leave as it was: row counts, each recommendation's
+    state, revision and version, each thread's resolution, and the head of the audit chain."""
+    session.expire_all()
+    counts = {
+        model.__tablename__: session.scalar(select(func.count()).select_from(model))
+        for model in (Recommendation, Revision, Approval, Thread, Comment, ConflictCopy, AuditEvent)
+    }
+    recommendations = session.execute(
+        select(
+            Recommendation.id, Recommendation.state, Recommendation.revision,
+            Recommendation.version, Recommendation.title, Recommendation.body,
+            Recommendation.merged_into_id,
+        ).order_by(Recommendation.id)
+    ).all()
+    threads = session.execute(select(Thread.id, Thread.resolved_at).order_by(Thread.id)).all()
+    head = session.scalar(select(AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1))
+    return {"counts": counts, "recommendations": recommendations, "threads": threads, "head": head}
+
+
+def events(session: Session) -> list[AuditEvent]:
+    return list(session.scalars(select(AuditEvent).order_by(AuditEvent.seq)))

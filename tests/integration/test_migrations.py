@@ -1,0 +1,50 @@
+"""The schema comes from the migrations alone, and they agree with the models."""
+
+from __future__ import annotations
+
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import inspect
+
+from workflow import schema
+from workflow.db import make_engine
+from workflow.models import Base
+
+
+def test_models_and_migrations_do_not_drift(database_server):
+    engine = make_engine(database_server.new_database())
+    with engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        assert compare_metadata(context, Base.metadata) == []
+    engine.dispose()
+
+
+def test_upgrade_creates_a_blank_database_and_is_idempotent(database_server):
+    engine = make_engine(database_server.blank_database())
+    assert schema.current_revision(engine) is None
+    assert schema.upgrade(engine) is True
+    assert schema.current_revision(engine) == schema.head_revision()
+    assert schema.upgrade(engine) is False
+    assert set(Base.metadata.tables) <= set(inspect(engine).get_table_names())
+    engine.dispose()
+
+
+def test_downgrade_to_nothing_and_back(database_server):
+    engine = make_engine(database_server.new_database())
+    schema.downgrade(engine, "base")
+    assert set(inspect(engine).get_table_names()) <= {"alembic_version"}
+    schema.upgrade(engine)
+    assert schema.current_revision(engine) == schema.head_revision()
+    engine.dispose()
+
+
+def test_every_constraint_is_named(database_server):
+    engine = make_engine(database_server.new_database())
+    inspector = inspect(engine)
+    for table in Base.metadata.tables:
+        for fk in inspector.get_foreign_keys(table):
+            assert fk["name"], f"unnamed foreign key on {table}"
+        for unique in inspector.get_unique_constraints(table):
+            assert unique["name"], f"unnamed unique constraint on {table}"
+        assert inspector.get_pk_constraint(table)["name"] or engine.dialect.name == "sqlite"
+    engine.dispose()

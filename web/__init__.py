@@ -1,0 +1,26 @@
+"""The thin Flask layer: it parses requests, calls one `workflow` service, renders the answer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+
+from config.settings import Settings
+from workflow.db import Database
+
+from . import status
+
+
+def create_app(settings: Settings | None = None, database: Database | None = None, **overrides: Any) -> Flask:
+    """Build the application. Tests pass their own `database`; otherwise `settings` name one."""
+    settings = settings or Settings.from_env()
+    app = Flask(__name__, instance_path=str(settings.instance_path))
+    app.config.update(SECRET_KEY=settings.resolved_secret_key(), JSON_SORT_KEYS=False, **overrides)
+    app.extensions["accord.database"] = database or Database(settings.database_url)
+    app.register_blueprint(status.blueprint)
+    return app
+
+
+def database(app: Flask) -> Database:
+    return app.extensions["accord.database"]

@@ -1,0 +1,95 @@
+"""Engines and transactions.
+
+Sessions live outside the services: a caller opens one transaction (`Database.write()` or
+`Database.read()`), calls one service, and the transaction commits or rolls back as a whole.
+
+SQLite: write transactions start with BEGIN IMMEDIATE. A plain (deferred) BEGIN that reads and
+then writes fails at once with "database is locked" when another writer got in between; taking
+the write lock up front makes writers queue behind the busy timeout instead. Reads keep a
+deferred BEGIN so they never wait for writers (WAL lets them read alongside).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+#: How long a SQLite writer waits for the write lock before giving up.
+SQLITE_BUSY_TIMEOUT_MS = 15_000
+
+_WRITE = "accord_write"
+
+
+def make_engine(url: str | URL, **kwargs: Any) -> Engine:
+    url = make_url(url)
+    if url.get_backend_name() == "sqlite":
+        engine = create_engine(
+            url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}, **kwargs
+        )
+        _configure_sqlite(engine, in_memory=url.database in (None, "", ":memory:"))
+        return engine
+    return create_engine(url, pool_pre_ping=True, **kwargs)
+
+
+def _configure_sqlite(engine: Engine, *, in_memory: bool) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy's "begin" event, not the driver, decide how transactions start.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        if not in_memory:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")  # durable in WAL mode at each checkpoint
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        # REPLACE deletes the old row; with recursive triggers the delete triggers see it.
+        cursor.execute("PRAGMA recursive_triggers=ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        immediate = connection.get_execution_options().get(_WRITE, False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def is_sqlite(session_or_engine: Session | Engine) -> bool:
+    bind = session_or_engine.get_bind() if isinstance(session_or_engine, Session) else session_or_engine
+    return bind.dialect.name == "sqlite"
+
+
+class Database:
+    """One database: its engine and the two kinds of transaction the application opens."""
+
+    def __init__(self, url: str | URL, **engine_kwargs: Any) -> None:
+        self.engine = make_engine(url, **engine_kwargs)
+        self._writer = sessionmaker(
+            bind=self.engine.execution_options(**{_WRITE: True}), expire_on_commit=False
+        )
+        self._reader = sessionmaker(bind=self.engine, expire_on_commit=False)
+
+    @property
+    def url(self) -> URL:
+        return self.engine.url
+
+    @contextmanager
+    def write(self) -> Iterator[Session]:
+        """A write transaction: commits if the block succeeds, rolls back if it raises."""
+        with self._writer() as session, session.begin():
+            yield session
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        """A read-only transaction; anything written in it is rolled back."""
+        with self._reader() as session:
+            try:
+                yield session
+            finally:
+                session.rollback()
+
+    def dispose(self) -> None:
+        self.engine.dispose()

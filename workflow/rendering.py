@@ -1,0 +1,147 @@
+"""Markdown to safe HTML for recommendation text.
+
+Two layers, on purpose:
+
+1. Markdown is configured so that raw HTML in the source is never passed through:
+   it comes out as escaped text (``<b>`` is shown, not interpreted).
+2. Whatever Markdown produces is then sanitized by nh3 (ammonia) against an explicit
+   allow-list of tags, attributes and URL schemes.
+
+Either layer alone should be enough; both together mean a bug or a new feature in one
+of the libraries does not become a stored XSS in a document many agencies open.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import unicodedata
+
+import markdown
+import nh3
+from markdown.extensions import Extension
+
+__all__ = ["render_markdown"]
+
+# "extra" minus md_in_html (its only job is to process raw HTML blocks, which we refuse)
+# and minus attr_list (it only lets authors set ids, classes and attributes, all of which
+# the sanitizer removes again: keeping it would add parsing surface for no visible effect).
+_EXTENSIONS: list[str | Extension] = [
+    "abbr",
+    "def_list",
+    "fenced_code",
+    "footnotes",
+    "tables",
+    "sane_lists",
+]
+# Column alignment as an `align` attribute instead of `style="text-align: …"`:
+# `style` is never allowed through the sanitizer.
+_EXTENSION_CONFIGS = {"tables": {"use_align_attribute": True}}
+
+_ALLOWED_TAGS = frozenset(
+    {
+        "p", "br", "hr", "h1", "h2", "h3", "h4", "h5", "h6",
+        "ul", "ol", "li", "blockquote", "pre", "code", "em", "strong", "a",
+        "table", "thead", "tbody", "tr", "th", "td",
+        "del", "sup", "sub", "abbr", "dl", "dt", "dd",
+    }
+)  # fmt: skip
+# `rel` must not be listed here: nh3 sets it itself from `link_rel` (and refuses both).
+_ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "abbr": {"title"}}
+# `align` is only meaningful with these values; anything else is dropped.
+_ALIGN_VALUES = {"left", "center", "right"}
+_ALLOWED_ATTRIBUTE_VALUES = {"th": {"align": _ALIGN_VALUES}, "td": {"align": _ALIGN_VALUES}}
+# Relative URLs (footnote anchors such as "#fn:1", "/path") are kept: they cannot carry
+# a scheme. Anything with a scheme outside this set loses its href.
+_URL_SCHEMES = {"http", "https", "mailto"}
+# nofollow: user-written links must not lend the agencies' site reputation to spam;
+# noopener/noreferrer: a linked page can neither script the opener nor learn our URLs.
+_LINK_REL = "noopener noreferrer nofollow"
+# Tags whose *content* is dropped with them (not just unwrapped). Raw HTML never reaches
+# nh3 as markup, so this is defence in depth should that ever change.
+_DROP_WITH_CONTENT = {"script", "style"}
+
+
+_URL_ATTRIBUTES = frozenset({"href", "src"})
+_SCHEME = re.compile(r"([a-z][a-z0-9+.\-]*):")
+
+
+def _url_scheme(url: str) -> str | None:
+    """The scheme a permissive reader could see in ``url``, or None if it is relative.
+
+    Browsers drop tabs and newlines anywhere in a URL and control characters around it;
+    old ones were laxer still. Dropping every whitespace and control character before
+    looking for the scheme errs on the side of seeing one.
+    """
+    squeezed = "".join(
+        c for c in url if not (c.isspace() or unicodedata.category(c).startswith("C"))
+    )
+    match = _SCHEME.match(squeezed.lower())
+    return match.group(1) if match else None
+
+
+def _filter_attribute(tag: str, attribute: str, value: str) -> str | None:
+    # nh3's own scheme check follows the URL standard, under which "java script:x" is a
+    # harmless relative URL. We refuse it anyway: a URL that even looks like it carries a
+    # forbidden scheme is never what an author of a recommendation meant.
+    if attribute in _URL_ATTRIBUTES:
+        scheme = _url_scheme(value)
+        if scheme is not None and scheme not in _URL_SCHEMES:
+            return None
+    return value
+
+
+class _EscapeRawHtml(Extension):
+    """Turn off raw-HTML passthrough: block-level HTML and inline tags become text.
+
+    Markdown 3 has no "safe mode" any more; removing the two processors that recognise
+    HTML is the supported way. The serializer then escapes ``<`` like any other text.
+    Autolinks (``<https://…>``) are separate processors and keep working.
+    """
+
+    def extendMarkdown(self, md: markdown.Markdown) -> None:  # noqa: N802 (library API)
+        md.preprocessors.deregister("html_block")
+        md.inlinePatterns.deregister("html")
+
+
+def _build_markdown() -> markdown.Markdown:
+    return markdown.Markdown(
+        extensions=[*_EXTENSIONS, _EscapeRawHtml()],
+        extension_configs=_EXTENSION_CONFIGS,
+        output_format="html",
+    )
+
+
+class _PerThreadMarkdown(threading.local):
+    # markdown.Markdown keeps per-document state (footnotes, abbreviations, the HTML
+    # stash), so one instance must not be shared between threads. threading.local runs
+    # __init__ once per thread; the instance created at import below also makes a broken
+    # configuration fail at start-up rather than on the first request.
+    def __init__(self) -> None:
+        self.md = _build_markdown()
+
+
+_local = _PerThreadMarkdown()
+
+
+def render_markdown(text: str) -> str:
+    """Render user-written Markdown to HTML that is safe to embed in a page.
+
+    Raw HTML in ``text`` is escaped (shown literally), never interpreted. Images are not
+    in the allow-list and are removed. Links keep only http, https, mailto or relative
+    targets and always get ``rel="noopener noreferrer nofollow"``.
+    """
+    md = _local.md
+    # reset() first, not after: if a previous conversion raised, its state is discarded.
+    html = md.reset().convert(text)
+    return nh3.clean(
+        html,
+        tags=set(_ALLOWED_TAGS),
+        clean_content_tags=set(_DROP_WITH_CONTENT),
+        attributes={tag: set(attrs) for tag, attrs in _ALLOWED_ATTRIBUTES.items()},
+        tag_attribute_values=_ALLOWED_ATTRIBUTE_VALUES,
+        url_schemes=set(_URL_SCHEMES),
+        link_rel=_LINK_REL,
+        attribute_filter=_filter_attribute,
+        strip_comments=True,
+    )

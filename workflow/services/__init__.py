@@ -1,0 +1,48 @@
+"""Use cases. Each takes a session, an actor and plain arguments, and runs inside the caller's
+single transaction, writing its audit event in that same transaction. Nothing here commits."""
+
+from ._common import Page
+from .admin import add_agency, add_process, add_user, authenticate, set_user_active
+from .approvals import record_decision
+from .recommendations import (
+    EditOutcome,
+    create_recommendation,
+    diff_revisions,
+    discard_conflict_copy,
+    edit_recommendation,
+    get_conflict_copy,
+    get_recommendation,
+    get_revision,
+    list_conflict_copies,
+    list_recommendations,
+    list_revisions,
+    perform_transition,
+)
+from .threads import add_comment, list_threads, reopen_thread, resolve_thread, start_thread
+
+__all__ = [
+    "EditOutcome",
+    "Page",
+    "add_agency",
+    "add_comment",
+    "add_process",
+    "add_user",
+    "authenticate",
+    "create_recommendation",
+    "diff_revisions",
+    "discard_conflict_copy",
+    "edit_recommendation",
+    "get_conflict_copy",
+    "get_recommendation",
+    "get_revision",
+    "list_conflict_copies",
+    "list_recommendations",
+    "list_revisions",
+    "list_threads",
+    "perform_transition",
+    "record_decision",
+    "reopen_thread",
+    "resolve_thread",
+    "set_user_active",
+    "start_thread",
+]

@@ -1,0 +1,57 @@
+"""Loading helpers shared by the services: visibility-checked, optionally row-locked."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session
+
+from ..actors import Actor
+from ..errors import InvalidInput, NotFound
+from ..models import Recommendation
+from ..visibility import can_see
+
+T = TypeVar("T")
+
+MAX_PER_PAGE = 200
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    items: Sequence[T]
+    page: int
+    per_page: int
+    total: int
+
+
+def paginate(session: Session, stmt: Select[tuple[T]], *, page: int, per_page: int) -> Page[T]:
+    if page < 1:
+        raise InvalidInput("The page number starts at 1.", code="invalid_page")
+    if not 1 <= per_page <= MAX_PER_PAGE:
+        raise InvalidInput(
+            f"per_page must be between 1 and {MAX_PER_PAGE}.", code="invalid_per_page"
+        )
+    total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+    items = session.scalars(stmt.limit(per_page).offset((page - 1) * per_page)).unique().all()
+    return Page(items=items, page=page, per_page=per_page, total=total or 0)
+
+
+def load_recommendation(
+    session: Session, actor: Actor, rec_id: int, *, lock: bool = False
+) -> Recommendation:
+    """The recommendation if the actor may see it, else NotFound (existence does not leak).
+
+    With `lock`, the row is locked until the transaction ends (SELECT … FOR UPDATE on
+    PostgreSQL; SQLite's write transactions hold the database lock already) and reloaded, so a
+    writer that waited for another sees the state that one left.
+    """
+    stmt = select(Recommendation).where(Recommendation.id == rec_id)
+    if lock:
+        stmt = stmt.with_for_update(of=Recommendation).execution_options(populate_existing=True)
+    rec = session.scalars(stmt).unique().one_or_none()
+    if rec is None or not can_see(actor, rec):
+        raise NotFound("No such recommendation.")
+    return rec

@@ -1,0 +1,167 @@
+"""Administration: agencies, users, processes; and signing in. Every change is an audit event."""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Iterable, Sequence
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from .. import audit
+from ..actors import Actor
+from ..errors import Conflict, InvalidInput, PermissionDenied
+from ..models import ROLE_AGENCY_KINDS, Agency, AgencyKind, Process, Role, User, UserRole
+from ..passwords import check_password_policy, hash_password, needs_rehash, verify_password
+from ..validation import clean_name
+
+_AGENCY_CODE = re.compile(r"^[A-Z0-9][A-Z0-9-]{1,31}$")
+_USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{2,63}$")
+
+
+def _require_admin(actor: Actor) -> None:
+    if not actor.active or Role.admin not in actor.roles:
+        raise PermissionDenied("Only an administrator may do this.")
+
+
+def _enum(enum_type: type, value: object, what: str):
+    try:
+        return enum_type(value)
+    except ValueError:
+        choices = ", ".join(member.value for member in enum_type)
+        raise InvalidInput(f"Unknown {what} {value!r}; one of: {choices}.", code=f"unknown_{what}") from None
+
+
+def add_agency(
+    session: Session, actor: Actor, *, code: str, name: str, country: str, kind: str
+) -> Agency:
+    _require_admin(actor)
+    code = str(code).strip().upper()
+    if not _AGENCY_CODE.match(code):
+        raise InvalidInput(
+            "An agency code is 2 to 32 capital letters, digits and hyphens, such as KZ-BS.",
+            code="invalid_code",
+        )
+    agency_kind = _enum(AgencyKind, kind, "kind")
+    name, country = clean_name(name, "name"), clean_name(country, "country", limit=100)
+    if session.scalar(select(Agency.id).where(Agency.code == code)) is not None:
+        raise Conflict(f"An agency with the code {code} exists already.", code="duplicate")
+    agency = Agency(code=code, name=name, country=country, kind=agency_kind)
+    session.add(agency)
+    audit.record(
+        session, actor, "agency.add",
+        payload={"code": code, "name": name, "country": country, "kind": agency_kind.value},
+    )
+    return agency
+
+
+def add_user(
+    session: Session,
+    actor: Actor,
+    *,
+    username: str,
+    agency_code: str,
+    roles: Iterable[str],
+    password: str,
+    display_name: str | None = None,
+) -> User:
+    """Create a user of one agency with roles that fit its kind and a password that passes the
+    policy (checked before anything is written)."""
+    _require_admin(actor)
+    username = str(username).strip().lower()
+    if not _USERNAME.match(username):
+        raise InvalidInput(
+            "A username is 3 to 64 lower-case letters, digits, dots, hyphens or underscores.",
+            code="invalid_username",
+        )
+    agency = session.scalar(select(Agency).where(Agency.code == str(agency_code).strip().upper()))
+    if agency is None:
+        raise InvalidInput(f"Unknown agency {agency_code!r}.", code="unknown_agency")
+    wanted = sorted({_enum(Role, role, "role") for role in roles})
+    if not wanted:
+        raise InvalidInput("A user needs at least one role.", code="role_required")
+    for role in wanted:
+        if agency.kind not in ROLE_AGENCY_KINDS[role]:
+            fits = " or ".join(sorted(kind.value for kind in ROLE_AGENCY_KINDS[role]))
+            raise InvalidInput(
+                f"The role {role.value} belongs to {fits} agencies; {agency.code} is {agency.kind.value}.",
+                code="role_agency_mismatch",
+            )
+    display_name = clean_name(display_name or username, "display name")
+    if session.scalar(select(User.id).where(User.username == username)) is not None:
+        raise Conflict(f"The username {username} is taken.", code="duplicate")
+    check_password_policy(password, username=username)
+    user = User(
+        username=username,
+        display_name=display_name,
+        password_hash=hash_password(password),
+        agency=agency,
+        active=True,
+        role_rows=[UserRole(role=role) for role in wanted],
+    )
+    session.add(user)
+    audit.record(
+        session, actor, "user.add",
+        payload={"username": username, "agency": agency.code, "roles": [r.value for r in wanted]},
+    )
+    return user
+
+
+def set_user_active(session: Session, actor: Actor, username: str, *, active: bool) -> User:
+    """Disable an account (it keeps its history) or enable it again."""
+    _require_admin(actor)
+    user = session.scalar(select(User).where(User.username == username))
+    if user is None:
+        raise InvalidInput(f"Unknown user {username!r}.", code="unknown_user")
+    if user.active == active:
+        raise Conflict(f"{username} is already {'active' if active else 'disabled'}.", code="unchanged")
+    user.active = active
+    audit.record(
+        session, actor, "user.enable" if active else "user.disable", payload={"username": username}
+    )
+    return user
+
+
+def add_process(
+    session: Session, actor: Actor, *, title: str, agency_codes: Sequence[str]
+) -> Process:
+    _require_admin(actor)
+    title = clean_name(title, "title", limit=300)
+    codes = list(dict.fromkeys(str(code).strip().upper() for code in agency_codes))
+    if not codes:
+        raise InvalidInput("A process needs at least one agency.", code="agency_required")
+    agencies = list(session.scalars(select(Agency).where(Agency.code.in_(codes))))
+    unknown = sorted(set(codes) - {a.code for a in agencies})
+    if unknown:
+        raise InvalidInput(f"Unknown agency: {', '.join(unknown)}.", code="unknown_agency")
+    if session.scalar(select(Process.id).where(func.lower(Process.title) == title.lower())):
+        raise Conflict(f"A process titled {title!r} exists already.", code="duplicate")
+    process = Process(title=title, agencies=sorted(agencies, key=lambda a: a.code))
+    session.add(process)
+    session.flush()
+    audit.record(
+        session, actor, "process.add",
+        payload={"process": process.id, "title": title, "agencies": sorted(codes)},
+    )
+    return process
+
+
+def authenticate(session: Session, username: str, password: str) -> User | None:
+    """The active user with these credentials, or None. Unknown names cost the same time as a
+    wrong password, so response times do not reveal which usernames exist."""
+    user = session.scalar(select(User).where(User.username == str(username).strip().lower()))
+    if user is None:
+        verify_password(_dummy_hash(), password)
+        return None
+    if not verify_password(user.password_hash, password) or not user.active:
+        return None
+    if needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    return user
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """A hash to verify against for unknown usernames; made on first use, not at import."""
+    return hash_password("not a real password, only time spent")

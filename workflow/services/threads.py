@@ -1,0 +1,140 @@
+"""Discussion threads on a recommendation: start, reply, resolve, reopen."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from .. import audit
+from ..actors import Actor
+from ..errors import Conflict, InvalidInput, NotFound
+from ..models import Comment, Revision, Thread, utcnow
+from ..policy import Action, authorize
+from ..rendering import render_markdown
+from ..validation import clean_comment, clean_quote
+from ..visibility import can_see
+from ._common import load_recommendation
+
+
+def list_threads(session: Session, actor: Actor, rec_id: int) -> list[Thread]:
+    rec = load_recommendation(session, actor, rec_id)
+    return list(
+        session.scalars(select(Thread).where(Thread.recommendation_id == rec.id).order_by(Thread.id))
+    )
+
+
+def start_thread(
+    session: Session,
+    actor: Actor,
+    rec_id: int,
+    *,
+    body: str,
+    revision: int | None = None,
+    quote: str | None = None,
+) -> Thread:
+    """Open a thread with its first comment, optionally on a quoted passage of a revision.
+
+    A quote without a revision is taken from the current one; the passage must appear in it.
+    """
+    rec = load_recommendation(session, actor, rec_id, lock=True)
+    authorize(actor, rec, Action.comment)
+    body = clean_comment(body)
+    if revision is not None and (not isinstance(revision, int) or isinstance(revision, bool)):
+        raise InvalidInput("revision must be a revision number.", code="invalid_type")
+    if quote is not None:
+        quote = clean_quote(quote)
+        revision = rec.revision if revision is None else revision
+    if revision is not None:
+        anchored = session.scalar(
+            select(Revision).where(
+                Revision.recommendation_id == rec.id, Revision.number == revision
+            )
+        )
+        if anchored is None:
+            raise InvalidInput(f"No revision {revision} of this recommendation.", code="unknown_revision")
+        if quote is not None and quote not in anchored.body and quote not in anchored.title:
+            raise InvalidInput(
+                f"The quoted passage does not appear in revision {revision}.", code="quote_not_found"
+            )
+    now = utcnow()
+    thread = Thread(
+        recommendation=rec,
+        revision_number=revision,
+        quote=quote,
+        created_by_id=actor.id,
+        created_at=now,
+    )
+    thread.comments.append(
+        Comment(author_id=actor.id, body=body, body_html=render_markdown(body), created_at=now)
+    )
+    session.add(thread)
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        "thread.start",
+        recommendation=rec,
+        revision=revision,
+        payload={"thread": thread.id, "comment": thread.comments[0].id, "quote": quote},
+    )
+    return thread
+
+
+def _load_thread(session: Session, actor: Actor, thread_id: int) -> Thread:
+    thread = session.scalars(
+        select(Thread)
+        .where(Thread.id == thread_id)
+        .with_for_update(of=Thread)
+        .execution_options(populate_existing=True)
+    ).unique().one_or_none()
+    if thread is None or not can_see(actor, thread.recommendation):
+        raise NotFound("No such thread.")
+    return thread
+
+
+def add_comment(session: Session, actor: Actor, thread_id: int, *, body: str) -> Comment:
+    """Reply in an open thread."""
+    thread = _load_thread(session, actor, thread_id)
+    authorize(actor, thread.recommendation, Action.comment)
+    body = clean_comment(body)
+    if thread.is_resolved:
+        raise Conflict("This thread is resolved; reopen it to reply.", code="thread_resolved")
+    comment = Comment(
+        author_id=actor.id, body=body, body_html=render_markdown(body), created_at=utcnow()
+    )
+    thread.comments.append(comment)
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        "comment",
+        recommendation=thread.recommendation,
+        payload={"thread": thread.id, "comment": comment.id},
+    )
+    return comment
+
+
+def resolve_thread(session: Session, actor: Actor, thread_id: int) -> Thread:
+    thread = _load_thread(session, actor, thread_id)
+    authorize(actor, thread.recommendation, Action.moderate_thread)
+    if thread.is_resolved:
+        raise Conflict("This thread is already resolved.", code="thread_resolved")
+    thread.resolved_at, thread.resolved_by_id = utcnow(), actor.id
+    audit.record(
+        session, actor, "thread.resolve",
+        recommendation=thread.recommendation, payload={"thread": thread.id},
+    )
+    return thread
+
+
+def reopen_thread(session: Session, actor: Actor, thread_id: int) -> Thread:
+    thread = _load_thread(session, actor, thread_id)
+    authorize(actor, thread.recommendation, Action.moderate_thread)
+    if not thread.is_resolved:
+        raise Conflict("This thread is already open.", code="thread_open")
+    thread.resolved_at, thread.resolved_by_id = None, None
+    audit.record(
+        session, actor, "thread.reopen",
+        recommendation=thread.recommendation, payload={"thread": thread.id},
+    )
+    return thread

@@ -1,0 +1,59 @@
+"""What a user may see, as a Python predicate and as the same rule in SQL.
+
+A draft is visible only to its proposing agency and to auditors. Once submitted, a
+recommendation is visible to every user whose agency takes part in its process, except while it
+is a draft again (sent back for changes); one never submitted stays private even when withdrawn.
+Disabled accounts see nothing.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import ColumnElement, Select, and_, false, or_, select, true
+
+from .actors import Actor
+from .models import Recommendation, Role, process_agencies
+from .states import State
+
+
+def can_see(actor: Actor, rec: Recommendation) -> bool:
+    if not actor.active:
+        return False
+    if Role.auditor in actor.roles:
+        return True
+    agency = actor.agency
+    if agency is None:
+        return False
+    if rec.proposing_agency_id == agency.id:
+        return True
+    return (
+        rec.state != State.draft
+        and rec.submitted_at is not None
+        and any(a.id == agency.id for a in rec.process.agencies)
+    )
+
+
+def visible_clause(actor: Actor) -> ColumnElement[bool]:
+    """A WHERE clause on `Recommendation` that selects exactly what `can_see` allows."""
+    if not actor.active:
+        return false()
+    if Role.auditor in actor.roles:
+        return true()
+    agency = actor.agency
+    if agency is None:
+        return false()
+    participates = select(process_agencies.c.process_id).where(
+        process_agencies.c.agency_id == agency.id
+    )
+    return or_(
+        Recommendation.proposing_agency_id == agency.id,
+        and_(published_clause(), Recommendation.process_id.in_(participates)),
+    )
+
+
+def published_clause() -> ColumnElement[bool]:
+    """Recommendations every participant of their process may see: submitted, not a draft."""
+    return and_(Recommendation.state != State.draft, Recommendation.submitted_at.is_not(None))
+
+
+def visible_recommendations(actor: Actor) -> Select[tuple[Recommendation]]:
+    return select(Recommendation).where(visible_clause(actor))
