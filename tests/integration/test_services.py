@@ -358,3 +358,19 @@ def test_markdown_is_rendered_once_and_sanitized(session, world):
     stored = session.scalar(select(Revision.body_html).where(Revision.recommendation_id == rec.id))
     assert "javascript:" not in stored and "<script" not in stored
     assert rec.body_html == stored
+
+
+# --- signing in ----------------------------------------------------------------------------
+
+
+def test_authenticate(session, world):
+    from workflow.actors import SYSTEM
+
+    from ..factories import PASSWORD
+
+    assert services.authenticate(session, "kz_expert", PASSWORD) is world["kz_expert"]
+    assert services.authenticate(session, "KZ_Expert ", PASSWORD) is world["kz_expert"]
+    assert services.authenticate(session, "kz_expert", PASSWORD + "!") is None
+    assert services.authenticate(session, "nobody", PASSWORD) is None
+    services.set_user_active(session, SYSTEM, "kz_expert", active=False)
+    assert services.authenticate(session, "kz_expert", PASSWORD) is None
