@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Connection, Engine, create_engine, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from workflow import passwords, schema
 from workflow.db import Database, make_engine
@@ -121,6 +121,22 @@ def session(connection: Connection) -> Iterator[Session]:
         bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
     ) as session:
         yield session
+
+
+class ConnectionDatabase(Database):
+    """The test's own connection as a `Database`: each transaction the application opens is
+    a savepoint on it, so everything an HTTP request commits is undone after the test."""
+
+    def __init__(self, connection: Connection) -> None:
+        self.engine = connection.engine
+        self._writer = self._reader = sessionmaker(
+            bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
+        )
+
+
+@pytest.fixture
+def connection_database(connection: Connection) -> ConnectionDatabase:
+    return ConnectionDatabase(connection)
 
 
 @pytest.fixture

@@ -9,16 +9,18 @@ from flask import Flask
 from config.settings import Settings
 from workflow.db import Database
 
-from . import status
+from . import api, status
 
 
 def create_app(settings: Settings | None = None, database: Database | None = None, **overrides: Any) -> Flask:
     """Build the application. Tests pass their own `database`; otherwise `settings` name one."""
     settings = settings or Settings.from_env()
     app = Flask(__name__, instance_path=str(settings.instance_path))
-    app.config.update(SECRET_KEY=settings.resolved_secret_key(), JSON_SORT_KEYS=False, **overrides)
+    app.config.update(SECRET_KEY=settings.resolved_secret_key(), **overrides)
+    app.json.sort_keys = False  # keep the field order of API.md
     app.extensions["accord.database"] = database or Database(settings.database_url)
     app.register_blueprint(status.blueprint)
+    api.init_app(app)
     return app
 
 

@@ -84,12 +84,13 @@ class Database:
 
     @contextmanager
     def read(self) -> Iterator[Session]:
-        """A read-only transaction; anything written in it is rolled back."""
+        """A read-only transaction; anything written in it is discarded.
+
+        Closing (not rolling back) ends it, so the objects read stay usable afterwards with
+        what was loaded, as the objects of a committed write transaction do.
+        """
         with self._reader() as session:
-            try:
-                yield session
-            finally:
-                session.rollback()
+            yield session
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -34,6 +34,9 @@ On prose this gives the same diff size as a plain token-level SequenceMatcher (c
 with 5 % edited; ~1 s on the worst inputs we could build.
 
 The budget counts operations, not seconds, so the output is deterministic.
+
+``matching_blocks(a, b)`` offers the same bounded matcher, in difflib's format, to the
+three-way merge (workflow.merging).
 """
 
 from __future__ import annotations
@@ -70,7 +73,7 @@ _ANCHOR_WIDTHS = (1, 3, 7)
 _Opcode = tuple[str, int, int, int, int]  # SequenceMatcher-style: tag, i1, i2, j1, j2
 
 
-class _BudgetSpent(Exception):
+class _BudgetExhaustedError(Exception):
     pass
 
 
@@ -81,7 +84,7 @@ class _Budget:
     def charge(self, units: int) -> None:
         self.remaining -= units
         if self.remaining < 0:
-            raise _BudgetSpent
+            raise _BudgetExhaustedError
 
 
 class _BudgetedMatcher(difflib.SequenceMatcher[int]):
@@ -124,9 +127,7 @@ def _unique_anchors(
     a_count, b_count = Counter(a_runs), Counter(b_runs)
     b_pos = {run: blo + k for k, run in enumerate(b_runs) if b_count[run] == 1}
     pairs = [
-        (alo + k, b_pos[run])
-        for k, run in enumerate(a_runs)
-        if a_count[run] == 1 and run in b_pos
+        (alo + k, b_pos[run]) for k, run in enumerate(a_runs) if a_count[run] == 1 and run in b_pos
     ]
     # Longest increasing subsequence of the j's (pairs are already in i order).
     tails: list[int] = []  # tails[k]: j of the smallest tail of an increasing run of k+1
@@ -213,7 +214,7 @@ def _match_small(
     matcher = _BudgetedMatcher(a[alo:ahi], b[blo:bhi], budget)
     try:
         opcodes = matcher.get_opcodes()
-    except _BudgetSpent:
+    except _BudgetExhaustedError:
         # Out of budget: this gap and every later one stay coarse (see module doc).
         yield ("replace", alo, ahi, blo, bhi)
         return

@@ -40,3 +40,19 @@ class InvalidInput(DomainError):
     """Well-formed but invalid values: an empty title, an unknown agency, a missing reason."""
 
     code = "invalid"
+
+
+class Unauthenticated(DomainError):
+    """No valid credentials: a wrong password, or a missing, expired or revoked token."""
+
+    code = "unauthenticated"
+
+
+class RateLimited(DomainError):
+    """Too many failed attempts; try again after `retry_after` seconds."""
+
+    code = "rate_limited"
+
+    def __init__(self, message: str, *, retry_after: int, code: str | None = None) -> None:
+        super().__init__(message, code=code)
+        self.retry_after = retry_after

@@ -89,9 +89,7 @@ def merge_texts(base: str, mine: str, theirs: str) -> MergeResult:
 
     merged: list[str] = []
     conflicts = 0
-    merger = merge3.Merge3(
-        base_lines, mine_lines, theirs_lines, sequence_matcher=_BoundedMatcher
-    )
+    merger = merge3.Merge3(base_lines, mine_lines, theirs_lines, sequence_matcher=_BoundedMatcher)
     for group in merger.merge_groups():
         if group[0] == "conflict":
             conflicts += 1

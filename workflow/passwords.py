@@ -138,9 +138,7 @@ def check_password_policy(password: str, *, username: str | None = None) -> None
             "A few unrelated words make a long password that is easy to remember."
         )
     if len(set(password)) < MIN_DISTINCT:
-        raise _refuse(
-            f"The password must use at least {MIN_DISTINCT} different characters."
-        )
+        raise _refuse(f"The password must use at least {MIN_DISTINCT} different characters.")
     lowered = password.casefold()
     if username is not None:
         name = username.strip().casefold()

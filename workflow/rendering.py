@@ -13,15 +13,22 @@ of the libraries does not become a stored XSS in a document many agencies open.
 
 from __future__ import annotations
 
+import html
+import logging
 import re
 import threading
 import unicodedata
+from collections.abc import Callable
+from typing import Any
 
 import markdown
 import nh3
 from markdown.extensions import Extension
+from markdown.inlinepatterns import LinkInlineProcessor, ReferenceInlineProcessor
 
 __all__ = ["render_markdown"]
+
+log = logging.getLogger(__name__)
 
 # "extra" minus md_in_html (its only job is to process raw HTML blocks, which we refuse)
 # and minus attr_list (it only lets authors set ids, classes and attributes, all of which
@@ -104,9 +111,66 @@ class _EscapeRawHtml(Extension):
         md.inlinePatterns.deregister("html")
 
 
+# Python-Markdown finds the end of a link's [text] and (target) by walking the rest of
+# the paragraph character by character, once per "[": measured, 16,000 "[" take 50 s and
+# 200 KB would take hours. Each walk is capped at _MAX_LINK_SPAN characters and all walks
+# of one document together at _LINK_SCAN_BUDGET; past either limit a "[" is shown as
+# text instead of starting a link. Real links are far below both.
+_MAX_LINK_SPAN = 2_000
+_LINK_SCAN_BUDGET = 1_000_000
+# Footnote references ("[^id]") are matched by a regex with the same flaw, in C.
+_FOOTNOTE_REF = re.compile(r"\[\^([^\]]{0,200})\]", re.DOTALL | re.UNICODE)
+
+
+class _BoundedScans(Extension):
+    """Caps the link and footnote scans described above (see _MAX_LINK_SPAN)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.remaining = _LINK_SCAN_BUDGET
+
+    def reset(self) -> None:  # called by Markdown.reset(), before every document
+        self.remaining = _LINK_SCAN_BUDGET
+
+    def extendMarkdown(self, md: markdown.Markdown) -> None:  # noqa: N802 (library API)
+        md.registerExtension(self)
+        # Links, images and their reference forms all inherit these scanners.
+        for processor in md.inlinePatterns:
+            if isinstance(processor, LinkInlineProcessor):
+                names = ["getText", "getLink"]
+                if isinstance(processor, ReferenceInlineProcessor):
+                    names.append("evalId")
+                for name in names:
+                    setattr(processor, name, self._bounded(getattr(processor, name), name))
+        if "footnote" in md.inlinePatterns:
+            md.inlinePatterns["footnote"].compiled_re = _FOOTNOTE_REF
+
+    def _bounded(self, scan: Callable[..., Any], name: str) -> Callable[..., Any]:
+        # The three scanners read data from `index` onwards only, so they can be given a
+        # short slice starting there; the end position they return is shifted back.
+        end_at = {"getText": 1, "getLink": 2, "evalId": 1}[name]
+
+        def bounded(data: str, index: int, *rest: Any) -> Any:
+            window = data[index : index + min(_MAX_LINK_SPAN, max(self.remaining, 0))]
+            result = list(scan(window, 0, *rest))
+            end = result[end_at]
+            if end < 0:
+                # getLink's fallback for an unclosed title returns -1, meaning "the end of
+                # the paragraph" by way of negative indexing. In a window that would point
+                # back into the link and make Markdown render the rest again, once per
+                # link (a 20 KB input grew to 9 MB). Refuse the link instead.
+                result[-1] = False
+                end = len(window)
+            self.remaining -= end
+            result[end_at] = index + max(result[end_at], 0)
+            return tuple(result)
+
+        return bounded
+
+
 def _build_markdown() -> markdown.Markdown:
     return markdown.Markdown(
-        extensions=[*_EXTENSIONS, _EscapeRawHtml()],
+        extensions=[*_EXTENSIONS, _EscapeRawHtml(), _BoundedScans()],
         extension_configs=_EXTENSION_CONFIGS,
         output_format="html",
     )
@@ -131,11 +195,18 @@ def render_markdown(text: str) -> str:
     in the allow-list and are removed. Links keep only http, https, mailto or relative
     targets and always get ``rel="noopener noreferrer nofollow"``.
     """
-    md = _local.md
-    # reset() first, not after: if a previous conversion raised, its state is discarded.
-    html = md.reset().convert(text)
+    try:
+        # reset() first, not after: a previous conversion that raised left its state.
+        rendered = _local.md.reset().convert(text)
+    except RecursionError:
+        # Thousands of nested list items or quotes exhaust Python's stack inside
+        # Python-Markdown. Such text was not written by a person: show it as plain
+        # paragraphs rather than fail the page, and start the next document afresh.
+        log.warning("Markdown nested too deeply; rendered as plain text")
+        _local.md = _build_markdown()
+        rendered = _plain_paragraphs(text)
     return nh3.clean(
-        html,
+        rendered,
         tags=set(_ALLOWED_TAGS),
         clean_content_tags=set(_DROP_WITH_CONTENT),
         attributes={tag: set(attrs) for tag, attrs in _ALLOWED_ATTRIBUTES.items()},
@@ -144,4 +215,13 @@ def render_markdown(text: str) -> str:
         link_rel=_LINK_REL,
         attribute_filter=_filter_attribute,
         strip_comments=True,
+    )
+
+
+def _plain_paragraphs(text: str) -> str:
+    paragraphs = re.split(r"\n[ \t]*\n", text)
+    return "\n".join(
+        "<p>" + html.escape(p.strip("\n")).replace("\n", "<br>\n") + "</p>"
+        for p in paragraphs
+        if p.strip()
     )

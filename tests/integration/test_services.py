@@ -94,7 +94,7 @@ def test_every_save_makes_an_immutable_revision(session, world):
     outcome = edit(session, world, rec, BODY + "\n\nA new paragraph.")
     assert outcome.saved and not outcome.merged
     assert rec.revision == 2 and rec.body.endswith("A new paragraph.")
-    numbers = [r.number for r in services.list_revisions(session, world["kz_expert"], rec.id)]
+    numbers = [r.number for r in services.list_revisions(session, world["kz_expert"], rec.id).items]
     assert numbers == [1, 2]
     assert services.get_revision(session, world["kz_expert"], rec.id, 1).body == BODY
 
@@ -294,7 +294,7 @@ def test_a_thread_on_a_quoted_passage(session, world):
     refused(session, Conflict, services.resolve_thread, world["kz_expert"], thread.id)
     services.reopen_thread(session, world["kz_expert"], thread.id)
     services.add_comment(session, world["kz_expert"], thread.id, body="More.")
-    assert [c.author.username for c in services.list_threads(session, world["kz_expert"], rec.id)[0].comments] == [
+    assert [c.author.username for c in services.list_threads(session, world["kz_expert"], rec.id).items[0].comments] == [
         "kg_approver", "kz_expert", "kz_expert"
     ]
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import difflib
+import itertools
 import random
 from unittest import mock
 
@@ -10,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from workflow import diffing
-from workflow.diffing import DiffOp, word_diff
+from workflow.diffing import DiffOp, matching_blocks, word_diff
 
 
 def old_side(ops: list[DiffOp]) -> str:
@@ -26,9 +28,10 @@ def assert_well_formed(old: str, new: str, ops: list[DiffOp]) -> None:
     assert new_side(ops) == new
     assert all(kind in ("equal", "insert", "delete") for kind, _ in ops)
     assert all(text for _, text in ops), "empty op text"
-    assert all(a[0] != b[0] for a, b in zip(ops, ops[1:])), "adjacent ops of one kind"
+    pairs = list(itertools.pairwise(ops))
+    assert all(a[0] != b[0] for a, b in pairs), "adjacent ops of one kind"
     # A replacement reads "delete, then insert", never the other way round.
-    assert all(not (a[0] == "insert" and b[0] == "delete") for a, b in zip(ops, ops[1:]))
+    assert all(not (a[0] == "insert" and b[0] == "delete") for a, b in pairs)
 
 
 # ---------------------------------------------------------------- exact small cases
@@ -141,41 +144,63 @@ def edited_pair(draw: st.DrawFn) -> tuple[str, str]:
     return "".join(pieces), "".join(edited)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200, deadline=None, derandomize=True)
 @given(texts, texts)
 def test_reconstructs_unrelated_texts(old: str, new: str) -> None:
     assert_well_formed(old, new, word_diff(old, new))
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200, deadline=None, derandomize=True)
 @given(edited_pair())
 def test_reconstructs_edited_texts(pair: tuple[str, str]) -> None:
     old, new = pair
     assert_well_formed(old, new, word_diff(old, new))
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200, deadline=None, derandomize=True)
 @given(st.text(max_size=200), st.text(max_size=200))
 def test_reconstructs_arbitrary_unicode(old: str, new: str) -> None:
     assert_well_formed(old, new, word_diff(old, new))
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=100, deadline=None, derandomize=True)
 @given(edited_pair())
 def test_reconstructs_when_every_shortcut_is_taken(pair: tuple[str, str]) -> None:
     # A tiny window forces anchor splitting, a tiny budget forces the coarse fallback:
     # the diff may get coarser, never wrong.
     old, new = pair
-    with mock.patch.object(diffing, "_MATCHER_WINDOW", 4), mock.patch.object(
-        diffing, "_WORK_BUDGET", 40
+    with (
+        mock.patch.object(diffing, "_MATCHER_WINDOW", 4),
+        mock.patch.object(diffing, "_WORK_BUDGET", 40),
     ):
         assert_well_formed(old, new, word_diff(old, new))
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=100, deadline=None, derandomize=True)
 @given(texts)
 def test_identical_texts_are_one_equal_op(text: str) -> None:
     assert word_diff(text, text) == ([("equal", text)] if text else [])
+
+
+@settings(max_examples=200, deadline=None, derandomize=True)
+@given(
+    st.lists(st.sampled_from("abcde\n"), max_size=300),
+    st.lists(st.sampled_from("abcde\n"), max_size=300),
+)
+def test_matching_blocks_are_true_and_ordered(a: list[str], b: list[str]) -> None:
+    blocks = matching_blocks(a, b)
+    assert blocks[-1] == (len(a), len(b), 0)
+    end_a = end_b = 0
+    for i, j, n in blocks[:-1]:
+        assert n > 0 and i >= end_a and j >= end_b
+        assert a[i : i + n] == b[j : j + n]
+        end_a, end_b = i + n, j + n
+
+
+def test_matching_blocks_match_as_much_as_difflib_on_small_input() -> None:
+    a, b = list("the cat sat on the mat"), list("the dog sat on a mat")
+    reference = difflib.SequenceMatcher(None, a, b, autojunk=False).get_matching_blocks()
+    assert sum(n for _, _, n in matching_blocks(a, b)) == sum(m.size for m in reference)
 
 
 # ---------------------------------------------------------------- big inputs

@@ -138,9 +138,7 @@ def test_too_few_distinct_characters() -> None:
     assert "different characters" in refusal("1111222233334444")
 
 
-@pytest.mark.parametrize(
-    "password", ["alice-in-wonderland", "my name is ALICE ok", "xxAlicexx123"]
-)
+@pytest.mark.parametrize("password", ["alice-in-wonderland", "my name is ALICE ok", "xxAlicexx123"])
 def test_contains_username(password: str) -> None:
     assert "username" in refusal(password, username="Alice")
 

@@ -3,6 +3,7 @@
 from .agencies import Agency, AgencyKind
 from .approvals import Approval, Decision
 from .audit import AuditEvent
+from .auth import ApiToken, SignInFailure
 from .base import Base, utcnow
 from .processes import Process, process_agencies
 from .recommendations import Recommendation, recommendation_addressees
@@ -13,6 +14,7 @@ from .users import ROLE_AGENCY_KINDS, Role, User, UserRole
 __all__ = [
     "ROLE_AGENCY_KINDS",
     "Agency",
+    "ApiToken",
     "AgencyKind",
     "Approval",
     "AuditEvent",
@@ -24,6 +26,7 @@ __all__ = [
     "Recommendation",
     "Revision",
     "Role",
+    "SignInFailure",
     "Thread",
     "User",
     "UserRole",

@@ -68,7 +68,8 @@ class Recommendation(Base):
     merged_into: Mapped[Recommendation | None] = relationship(
         remote_side=[id], back_populates="merged_from"
     )
-    #: Recommendations merged into this one: the other end of the provenance link.
+    #: Recommendations merged into this one: the other end of the provenance link. Queries
+    #: that show recommendations load it with `services._common.RECOMMENDATION_LOADING`.
     merged_from: Mapped[list[Recommendation]] = relationship(
         back_populates="merged_into", order_by=id
     )

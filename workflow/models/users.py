@@ -56,8 +56,10 @@ class User(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     agency: Mapped[Agency] = relationship(lazy="joined")
+    #: Loaded with the user only where the user acts (`services.auth`); an author shown on a
+    #: page needs no roles.
     role_rows: Mapped[list[UserRole]] = relationship(
-        cascade="all, delete-orphan", lazy="selectin", order_by=UserRole.role
+        cascade="all, delete-orphan", order_by=UserRole.role
     )
 
     @property

@@ -4,6 +4,16 @@ single transaction, writing its audit event in that same transaction. Nothing he
 from ._common import Page
 from .admin import add_agency, add_process, add_user, authenticate, set_user_active
 from .approvals import record_decision
+from .audit_log import list_events, verify
+from .auth import (
+    check_sign_in_allowed,
+    find_token,
+    issue_token,
+    needs_touch,
+    revoke_token,
+    sign_in,
+    touch_token,
+)
 from .recommendations import (
     EditOutcome,
     create_recommendation,
@@ -18,6 +28,7 @@ from .recommendations import (
     list_revisions,
     perform_transition,
 )
+from .reference import list_agencies, list_processes
 from .threads import add_comment, list_threads, reopen_thread, resolve_thread, start_thread
 
 __all__ = [
@@ -28,6 +39,13 @@ __all__ = [
     "add_process",
     "add_user",
     "authenticate",
+    "check_sign_in_allowed",
+    "find_token",
+    "issue_token",
+    "needs_touch",
+    "revoke_token",
+    "sign_in",
+    "touch_token",
     "create_recommendation",
     "diff_revisions",
     "discard_conflict_copy",
@@ -35,8 +53,11 @@ __all__ = [
     "get_conflict_copy",
     "get_recommendation",
     "get_revision",
+    "list_agencies",
     "list_conflict_copies",
+    "list_events",
     "list_recommendations",
+    "list_processes",
     "list_revisions",
     "list_threads",
     "perform_transition",
@@ -45,4 +66,5 @@ __all__ = [
     "resolve_thread",
     "set_user_active",
     "start_thread",
+    "verify",
 ]

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 from sqlalchemy import Select, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from ..actors import Actor
 from ..errors import InvalidInput, NotFound
@@ -17,6 +17,14 @@ from ..visibility import can_see
 T = TypeVar("T")
 
 MAX_PER_PAGE = 200
+
+#: How recommendations are loaded wherever they are shown: the links of merged ones as bare
+#: ids (one query for a whole page), without loading everything about each of them.
+RECOMMENDATION_LOADING = (
+    selectinload(Recommendation.merged_from)
+    .load_only(Recommendation.id, Recommendation.merged_into_id)
+    .lazyload("*"),
+)
 
 
 @dataclass(frozen=True)
@@ -48,7 +56,7 @@ def load_recommendation(
     PostgreSQL; SQLite's write transactions hold the database lock already) and reloaded, so a
     writer that waited for another sees the state that one left.
     """
-    stmt = select(Recommendation).where(Recommendation.id == rec_id)
+    stmt = select(Recommendation).where(Recommendation.id == rec_id).options(*RECOMMENDATION_LOADING)
     if lock:
         stmt = stmt.with_for_update(of=Recommendation).execution_options(populate_existing=True)
     rec = session.scalars(stmt).unique().one_or_none()

@@ -19,7 +19,7 @@ from ..rendering import render_markdown
 from ..states import REASON_REQUIRED, State, Transition, fire
 from ..validation import clean_body, clean_reason, clean_summary, clean_title
 from ..visibility import visible_clause
-from ._common import Page, load_recommendation, paginate
+from ._common import RECOMMENDATION_LOADING, Page, load_recommendation, paginate
 
 
 def _save_revision(
@@ -301,16 +301,17 @@ def list_recommendations(
     per_page: int = 50,
 ) -> Page[Recommendation]:
     """Recommendations the actor may see, filtered, newest change first."""
-    stmt = select(Recommendation).where(visible_clause(actor))
+    stmt = select(Recommendation).where(visible_clause(actor)).options(*RECOMMENDATION_LOADING)
     if state:
         try:
             stmt = stmt.where(Recommendation.state == State(state))
         except ValueError:
             raise InvalidInput(f"Unknown state {state!r}.", code="unknown_state") from None
     if agency:
-        stmt = stmt.join(Agency, Recommendation.proposing_agency_id == Agency.id).where(
-            Agency.code == agency
-        )
+        agency_id = session.scalar(select(Agency.id).where(Agency.code == agency.strip().upper()))
+        if agency_id is None:
+            raise InvalidInput(f"Unknown agency {agency!r}.", code="unknown_agency")
+        stmt = stmt.where(Recommendation.proposing_agency_id == agency_id)
     if process is not None:
         stmt = stmt.where(Recommendation.process_id == process)
     if q and q.strip():
@@ -338,13 +339,12 @@ def _revision(session: Session, rec: Recommendation, number: int) -> Revision:
     return revision
 
 
-def list_revisions(session: Session, actor: Actor, rec_id: int) -> list[Revision]:
+def list_revisions(
+    session: Session, actor: Actor, rec_id: int, *, page: int = 1, per_page: int = 50
+) -> Page[Revision]:
     rec = load_recommendation(session, actor, rec_id)
-    return list(
-        session.scalars(
-            select(Revision).where(Revision.recommendation_id == rec.id).order_by(Revision.number)
-        )
-    )
+    stmt = select(Revision).where(Revision.recommendation_id == rec.id).order_by(Revision.number)
+    return paginate(session, stmt, page=page, per_page=per_page)
 
 
 def get_revision(session: Session, actor: Actor, rec_id: int, number: int) -> Revision:

@@ -13,14 +13,15 @@ from ..policy import Action, authorize
 from ..rendering import render_markdown
 from ..validation import clean_comment, clean_quote
 from ..visibility import can_see
-from ._common import load_recommendation
+from ._common import Page, load_recommendation, paginate
 
 
-def list_threads(session: Session, actor: Actor, rec_id: int) -> list[Thread]:
+def list_threads(
+    session: Session, actor: Actor, rec_id: int, *, page: int = 1, per_page: int = 50
+) -> Page[Thread]:
     rec = load_recommendation(session, actor, rec_id)
-    return list(
-        session.scalars(select(Thread).where(Thread.recommendation_id == rec.id).order_by(Thread.id))
-    )
+    stmt = select(Thread).where(Thread.recommendation_id == rec.id).order_by(Thread.id)
+    return paginate(session, stmt, page=page, per_page=per_page)
 
 
 def start_thread(

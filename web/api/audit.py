@@ -1,0 +1,34 @@
+"""The audit log and its verification."""
+
+from __future__ import annotations
+
+from flask import Response, jsonify
+
+from workflow import services
+
+from . import blueprint, serializers
+from .context import actor, database
+from .parsing import pagination, query_int, query_str, query_time
+
+
+@blueprint.get("/audit")
+def list_events() -> Response:
+    """Audit events in chain order (all for auditors and administrators)."""
+    filters = {
+        "recommendation": query_int("recommendation"),
+        "actor_name": query_str("actor"),
+        "action": query_str("action"),
+        "since": query_time("since"),
+        "until": query_time("until"),
+    }
+    with database().read() as session:
+        result = services.list_events(session, actor(), **filters, **pagination())
+        return jsonify(serializers.page(result, serializers.event))
+
+
+@blueprint.get("/audit/verify")
+def verify() -> Response:
+    """Walk the chain (auditors and administrators)."""
+    with database().read() as session:
+        result = services.verify(session, actor())
+    return jsonify({"ok": result.ok, "events": result.events, "head": result.head, "first_bad": result.first_bad})

@@ -1,0 +1,897 @@
+"""The OpenAPI 3.1 description of the JSON API (API.md), served at GET /api/v1/openapi.json.
+
+The document is built here as plain Python data and describes what the code does, status codes
+included: `web/api/parsing.py` answers 400 for a body that is not a JSON object, a missing field
+or a value of the wrong type, and for a query parameter that is not an integer (or an ISO 8601
+time); `web/api/errors.py` maps the domain errors of the services (404, 403, 409, 422, 401,
+429), answers 413 for a body above the size limit and 503 while the database is unavailable.
+Every operation lists every status it can give; `tests/api/test_openapi.py` holds the code to it.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+from flask import Blueprint, Response, jsonify
+
+from workflow.models import AgencyKind, Decision, Role
+from workflow.policy import LISTED_ACTIONS
+from workflow.services._common import MAX_PER_PAGE
+from workflow.states import State, Transition
+from workflow.validation import MAX_BODY, MAX_COMMENT, MAX_QUOTE, MAX_REASON, MAX_SUMMARY, MAX_TITLE
+
+blueprint = Blueprint("openapi", __name__)
+
+Schema = dict[str, Any]
+
+OPENAPI_VERSION = "3.1.0"
+API_VERSION = "1"
+BASE_PATH = "/api/v1"
+
+
+# -- small builders -----------------------------------------------------------------------------
+
+
+def _ref(name: str) -> Schema:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _response_ref(name: str) -> Schema:
+    return {"$ref": f"#/components/responses/{name}"}
+
+
+def _nullable(kind: str, **extra: Any) -> Schema:
+    """A JSON Schema 2020-12 (OpenAPI 3.1) nullable type: `"type": [kind, "null"]`."""
+    return {"type": [kind, "null"], **extra}
+
+
+def _object(properties: dict[str, Schema], *, required: list[str] | None = None, **extra: Any) -> Schema:
+    """An object with these properties, all required unless `required` says which."""
+    return {
+        "type": "object",
+        "required": list(properties) if required is None else required,
+        "properties": properties,
+        **extra,
+    }
+
+
+def _json(schema: Schema) -> dict[str, Any]:
+    return {"application/json": {"schema": schema}}
+
+
+def _enum(values: Any) -> list[str]:
+    return [str(getattr(value, "value", value)) for value in values]
+
+
+INTEGER: Schema = {"type": "integer"}
+ID: Schema = {"type": "integer", "minimum": 1}
+STRING: Schema = {"type": "string"}
+BOOLEAN: Schema = {"type": "boolean"}
+DATETIME: Schema = {"type": "string", "format": "date-time"}
+NULLABLE_DATETIME: Schema = _nullable("string", format="date-time")
+CODES: Schema = {"type": "array", "items": {"type": "string"}}
+
+
+def _page_of(item: str) -> Schema:
+    return _object(
+        {
+            "items": {"type": "array", "items": _ref(item)},
+            "page": {"type": "integer", "minimum": 1},
+            "per_page": {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE},
+            "total": {"type": "integer", "minimum": 0},
+        },
+        description=f"One page of {item} objects, in the order the list defines.",
+    )
+
+
+# -- components: schemas ------------------------------------------------------------------------
+
+STATES = _enum(State)
+TRANSITIONS = _enum(Transition)
+DECISIONS = _enum(Decision)
+AGENCY_KINDS = _enum(AgencyKind)
+ROLES = _enum(Role)
+ALLOWED_ACTIONS = _enum(LISTED_ACTIONS)
+DIFF_OPS = ["equal", "insert", "delete"]
+
+
+def _schemas() -> dict[str, Schema]:
+    schemas: dict[str, Schema] = {
+        "Error": _object(
+            {
+                "error": _object(
+                    {
+                        "code": {
+                            "type": "string",
+                            "description": "A machine code, such as `not_found`, `wrong_state` or `missing_field`.",
+                        },
+                        "message": {"type": "string", "description": "A sentence for a person."},
+                    }
+                )
+            },
+            description="The error envelope every failure under /api/ answers with.",
+        ),
+        "EditConflict": _object(
+            {
+                "error": _object(
+                    {
+                        "code": {"type": "string", "const": "edit_conflict"},
+                        "message": STRING,
+                    }
+                ),
+                "conflict": _object(
+                    {
+                        "current_revision": {"type": "integer", "minimum": 1},
+                        "your_text_saved_as": {
+                            "type": "integer",
+                            "minimum": 1,
+                            "description": "The id of the conflict copy that keeps the text sent.",
+                        },
+                        "conflict_copy_url": {
+                            "type": "string",
+                            "description": "Where to read the conflict copy (GET /conflict-copies/{copy_id}).",
+                        },
+                    },
+                    required=["current_revision", "your_text_saved_as"],
+                ),
+            },
+            description=(
+                "An edit that could not be merged with the revisions saved since `base_revision`: "
+                "nothing changed on the recommendation, and the text sent is kept as a conflict copy."
+            ),
+        ),
+        "TokenRequest": _object({"username": STRING, "password": STRING}),
+        "Token": _object(
+            {
+                "token": {"type": "string", "description": "Send it as `Authorization: Bearer <token>`."},
+                "expires_at": DATETIME,
+            }
+        ),
+        "Agency": _object(
+            {
+                "code": STRING,
+                "name": STRING,
+                "country": STRING,
+                "kind": {"type": "string", "enum": AGENCY_KINDS},
+            }
+        ),
+        "Me": _object(
+            {
+                "username": STRING,
+                "display_name": STRING,
+                "agency": _object(
+                    {"code": STRING, "name": STRING, "kind": {"type": "string", "enum": AGENCY_KINDS}}
+                ),
+                "roles": {"type": "array", "items": {"type": "string", "enum": ROLES}},
+            }
+        ),
+        "Process": _object({"id": ID, "title": STRING, "agencies": CODES}),
+        "Approval": _object(
+            {
+                "agency": {"type": "string", "description": "The code of the deciding agency."},
+                "decision": {"type": "string", "enum": DECISIONS},
+                "revision": {"type": "integer", "minimum": 1, "description": "The revision decided on."},
+                "stale": {
+                    "type": "boolean",
+                    "description": "A later revision was saved: the decision no longer counts.",
+                },
+                "by": {"type": "string", "description": "The username of who decided."},
+                "at": DATETIME,
+                "reason": _nullable("string"),
+            }
+        ),
+        "Recommendation": _object(
+            {
+                "id": ID,
+                "process": ID,
+                "title": STRING,
+                "body": {"type": "string", "description": "Markdown."},
+                "body_html": {"type": "string", "description": "The sanitized rendering of `body`."},
+                "state": {"type": "string", "enum": STATES},
+                "proposing_agency": STRING,
+                "addressed_agencies": CODES,
+                "revision": {"type": "integer", "minimum": 1, "description": "The current revision's number."},
+                "created_by": STRING,
+                "created_at": DATETIME,
+                "updated_at": DATETIME,
+                "allowed_actions": {
+                    "type": "array",
+                    "items": {"type": "string", "enum": ALLOWED_ACTIONS},
+                    "description": "What the caller may do now: transitions, `edit`, `approve`, `object`, `comment`.",
+                },
+                "approvals": {
+                    "type": "array",
+                    "items": _ref("Approval"),
+                    "description": "Each addressed agency's standing (latest) decision, stale or not.",
+                },
+                "merged_into": _nullable("integer", minimum=1),
+                "merged_from": {
+                    "type": "array",
+                    "items": ID,
+                    "description": "Recommendations merged into this one.",
+                },
+            },
+            required=[
+                "id", "process", "title", "body", "body_html", "state", "proposing_agency",
+                "addressed_agencies", "revision", "created_by", "created_at", "updated_at",
+                "allowed_actions", "approvals", "merged_into",
+            ],
+        ),
+        "RevisionSummary": _object(
+            {
+                "number": {"type": "integer", "minimum": 1},
+                "author": STRING,
+                "created_at": DATETIME,
+                "summary": STRING,
+                "state": {
+                    "type": "string",
+                    "enum": STATES,
+                    "description": "The recommendation's state when the revision was saved.",
+                },
+            }
+        ),
+        "Revision": _object(
+            {
+                "number": {"type": "integer", "minimum": 1},
+                "title": STRING,
+                "body": STRING,
+                "body_html": STRING,
+                "author": STRING,
+                "created_at": DATETIME,
+                "summary": STRING,
+                "state": {"type": "string", "enum": STATES},
+                "base_revision": _nullable(
+                    "integer",
+                    minimum=1,
+                    description="The revision its author started from (null for the first).",
+                ),
+            },
+            required=["number", "title", "body", "author", "created_at", "summary"],
+        ),
+        "Diff": _object(
+            {
+                "from": INTEGER,
+                "to": INTEGER,
+                "ops": {
+                    "type": "array",
+                    "description": "Word-level changes from `from` to `to` (title, blank line, body).",
+                    "items": {
+                        "type": "array",
+                        "prefixItems": [{"type": "string", "enum": DIFF_OPS}, STRING],
+                        "items": False,
+                        "minItems": 2,
+                        "maxItems": 2,
+                    },
+                },
+            }
+        ),
+        "Comment": _object(
+            {
+                "id": ID,
+                "author": STRING,
+                "body": STRING,
+                "body_html": STRING,
+                "created_at": DATETIME,
+            }
+        ),
+        "Thread": _object(
+            {
+                "id": ID,
+                "recommendation": ID,
+                "revision": _nullable("integer", minimum=1, description="The revision the quote is from."),
+                "quote": _nullable("string"),
+                "passage_changed": {
+                    "type": "boolean",
+                    "description": "The quoted passage no longer appears in the current text.",
+                },
+                "resolved": BOOLEAN,
+                "resolved_by": _nullable("string"),
+                "resolved_at": NULLABLE_DATETIME,
+                "created_by": STRING,
+                "created_at": DATETIME,
+                "comments": {"type": "array", "items": _ref("Comment")},
+            }
+        ),
+        "ConflictCopy": _object(
+            {
+                "id": ID,
+                "recommendation": ID,
+                "base_revision": {"type": "integer", "minimum": 1},
+                "conflicting_revision": {"type": "integer", "minimum": 1},
+                "title": STRING,
+                "body": STRING,
+                "summary": STRING,
+                "created_at": DATETIME,
+                "discarded": BOOLEAN,
+            }
+        ),
+        "AuditEvent": _object(
+            {
+                "seq": {"type": "integer", "minimum": 1},
+                "occurred_at": DATETIME,
+                "actor": {"type": "string", "description": "A username, or `system` for the command line."},
+                "actor_agency": _nullable("string"),
+                "action": {"type": "string", "description": "Such as `create`, `edit`, `submit`, `token.issue`."},
+                "recommendation": _nullable("integer", minimum=1),
+                "from_state": _nullable("string"),
+                "to_state": _nullable("string"),
+                "revision": _nullable("integer"),
+                "reason": _nullable("string"),
+                "payload": {"type": "object"},
+                "prev_hash": STRING,
+                "hash": STRING,
+            }
+        ),
+        "Verification": _object(
+            {
+                "ok": BOOLEAN,
+                "events": {"type": "integer", "minimum": 0},
+                "head": _nullable("string", description="The hash of the last event; null for an empty log."),
+                "first_bad": _nullable("integer", description="The `seq` of the first event that does not match."),
+            }
+        ),
+        # -- request bodies --
+        "NewRecommendation": _object(
+            {
+                "process": {"type": "integer", "description": "The id of a process the caller's agency takes part in."},
+                "title": {"type": "string", "maxLength": MAX_TITLE},
+                "body": _nullable("string", maxLength=MAX_BODY, description="Markdown; empty when absent."),
+                "addressed_agencies": _nullable(
+                    "array",
+                    items={"type": "string"},
+                    description="Agency codes; the proposing agency is always added.",
+                ),
+                "summary": _nullable("string", maxLength=MAX_SUMMARY),
+            },
+            required=["process", "title"],
+        ),
+        "RecommendationEdit": _object(
+            {
+                "title": {"type": "string", "maxLength": MAX_TITLE},
+                "body": {"type": "string", "maxLength": MAX_BODY},
+                "base_revision": {
+                    "type": "integer",
+                    "description": "The revision the new text was started from.",
+                },
+                "summary": _nullable("string", maxLength=MAX_SUMMARY),
+            },
+            required=["title", "body", "base_revision"],
+        ),
+        "TransitionRequest": _object(
+            {
+                "action": {"type": "string", "enum": TRANSITIONS},
+                "reason": _nullable(
+                    "string",
+                    maxLength=MAX_REASON,
+                    description="Required for request_changes, return and withdraw.",
+                ),
+                "into": _nullable("integer", description="merge only: the recommendation to merge into."),
+            },
+            required=["action"],
+        ),
+        "DecisionRequest": _object(
+            {
+                "decision": {"type": "string", "enum": DECISIONS},
+                "revision": {"type": "integer", "description": "Must be the current revision."},
+                "reason": _nullable("string", maxLength=MAX_REASON, description="Required to object."),
+            },
+            required=["decision", "revision"],
+        ),
+        "NewThread": _object(
+            {
+                "body": {"type": "string", "maxLength": MAX_COMMENT},
+                "revision": _nullable("integer", description="The revision the quote is from (default: current)."),
+                "quote": _nullable("string", maxLength=MAX_QUOTE, description="A passage of that revision."),
+            },
+            required=["body"],
+        ),
+        "NewComment": _object({"body": {"type": "string", "maxLength": MAX_COMMENT}}),
+    }
+    for name in ("Agency", "Process", "Recommendation", "RevisionSummary", "Thread", "AuditEvent"):
+        schemas[f"{name}Page"] = _page_of(name)
+    return schemas
+
+
+# -- components: responses and parameters --------------------------------------------------------
+
+
+def _error(description: str, headers: dict[str, Any] | None = None) -> dict[str, Any]:
+    response: dict[str, Any] = {"description": description, "content": _json(_ref("Error"))}
+    if headers:
+        response["headers"] = headers
+    return response
+
+
+RETRY_AFTER = {
+    "Retry-After": {
+        "description": "Seconds to wait before trying again.",
+        "required": True,
+        "schema": {"type": "integer", "minimum": 1},
+    }
+}
+
+
+def _responses() -> dict[str, Any]:
+    return {
+        "BadRequest": _error(
+            "Malformed: the body is not a JSON object, a field is missing or of the wrong type "
+            "(`malformed_json`, `missing_field`, `wrong_type`), or a query parameter is not an "
+            "integer or an ISO 8601 time (`wrong_type`, `missing_parameter`)."
+        ),
+        "Unauthenticated": _error(
+            "No bearer token, or one that is unknown, expired or revoked.",
+            headers={
+                "WWW-Authenticate": {
+                    "description": "`Bearer realm=\"accord\"`.",
+                    "required": True,
+                    "schema": {"type": "string"},
+                }
+            },
+        ),
+        "Forbidden": _error("The caller sees the object but their role or agency does not allow this."),
+        "NotFound": _error("Absent, or not visible to the caller (the two answer alike)."),
+        "Conflict": _error(
+            "The action does not fit the current state: wrong state (`wrong_state`), a failed "
+            "guard (`guard_failed`), a stale revision, or a lost race."
+        ),
+        "PayloadTooLarge": _error("The request body is larger than the server accepts."),
+        "Unprocessable": _error(
+            "Well-formed but invalid values: an empty or too long text, an unknown agency, "
+            "process, state or revision, a reason missing, a page out of range."
+        ),
+        "Unavailable": _error("The database is busy or unavailable; try again shortly.", headers=RETRY_AFTER),
+    }
+
+
+def _page_parameters() -> list[dict[str, Any]]:
+    return [
+        {
+            "name": "page",
+            "in": "query",
+            "required": False,
+            "description": "The page number, from 1 (default 1).",
+            "schema": {"type": "integer", "minimum": 1, "default": 1},
+        },
+        {
+            "name": "per_page",
+            "in": "query",
+            "required": False,
+            "description": f"Items per page, 1 to {MAX_PER_PAGE} (default 50).",
+            "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE, "default": 50},
+        },
+    ]
+
+
+def _path_id(name: str, description: str) -> dict[str, Any]:
+    return {"name": name, "in": "path", "required": True, "description": description, "schema": ID}
+
+
+REC_ID = _path_id("rec_id", "The recommendation's id.")
+THREAD_ID = _path_id("thread_id", "The thread's id.")
+COPY_ID = _path_id("copy_id", "The conflict copy's id.")
+REVISION_NUMBER = _path_id("number", "The revision's number.")
+
+
+def _query(name: str, schema: Schema, description: str, *, required: bool = False) -> dict[str, Any]:
+    return {"name": name, "in": "query", "required": required, "description": description, "schema": schema}
+
+
+# -- operations -------------------------------------------------------------------------------
+
+#: Error statuses, to the name of their shared response.
+ERROR_RESPONSES = {
+    400: "BadRequest",
+    401: "Unauthenticated",
+    403: "Forbidden",
+    404: "NotFound",
+    409: "Conflict",
+    413: "PayloadTooLarge",
+    422: "Unprocessable",
+    503: "Unavailable",
+}
+
+
+def _operation(
+    operation_id: str,
+    summary: str,
+    *,
+    tag: str,
+    success: tuple[int, str, Schema | None],
+    errors: tuple[int, ...] = (),
+    description: str | None = None,
+    parameters: list[dict[str, Any]] | None = None,
+    body: str | None = None,
+    public: bool = False,
+    extra: dict[int, Any] | None = None,
+) -> dict[str, Any]:
+    """One operation. Every authenticated one also answers 401 and 503; one that reads a JSON
+    body also answers 400 (malformed) and 413 (too large)."""
+    status, success_description, schema = success
+    responses: dict[str, Any] = {str(status): {"description": success_description}}
+    if schema is not None:
+        responses[str(status)]["content"] = _json(schema)
+    codes = set(errors) | {503}
+    if not public:
+        codes.add(401)
+    if body is not None:
+        codes |= {400, 413}
+    for code in sorted(codes | set(extra or {})):
+        if extra and code in extra:
+            responses[str(code)] = extra[code]
+        else:
+            responses[str(code)] = _response_ref(ERROR_RESPONSES[code])
+    operation: dict[str, Any] = {"operationId": operation_id, "summary": summary, "tags": [tag]}
+    if description:
+        operation["description"] = description
+    if parameters:
+        operation["parameters"] = parameters
+    if body is not None:
+        operation["requestBody"] = {"required": True, "content": _json(_ref(body))}
+    operation["responses"] = dict(sorted(responses.items()))
+    if public:
+        operation["security"] = []
+    return operation
+
+
+def _paths() -> dict[str, Any]:
+    page = _page_parameters()
+    listed = (400, 422)  # a page or per_page that is not an integer, or out of range
+    return {
+        "/tokens": {
+            "post": _operation(
+                "createToken",
+                "Exchange a username and password for a bearer token",
+                tag="authentication",
+                description=(
+                    "Failed attempts are counted per username and per address; while too many "
+                    "stand, the answer is 429 with Retry-After, whatever the password."
+                ),
+                body="TokenRequest",
+                public=True,
+                success=(201, "The new token; it is shown only here.", _ref("Token")),
+                extra={
+                    401: _error("The username or password is not correct (`wrong_credentials`)."),
+                    429: _error("Too many failed sign-ins (`rate_limited`).", headers=RETRY_AFTER),
+                },
+            )
+        },
+        "/tokens/current": {
+            "delete": _operation(
+                "revokeCurrentToken",
+                "Revoke the token of this call",
+                tag="authentication",
+                description="It stops working at once.",
+                success=(204, "Revoked.", None),
+            )
+        },
+        "/me": {
+            "get": _operation(
+                "getMe",
+                "The signed-in user",
+                tag="reference",
+                success=(200, "Who the token belongs to.", _ref("Me")),
+            )
+        },
+        "/agencies": {
+            "get": _operation(
+                "listAgencies",
+                "Every agency, by code",
+                tag="reference",
+                parameters=page,
+                errors=listed,
+                success=(200, "A page of agencies.", _ref("AgencyPage")),
+            )
+        },
+        "/processes": {
+            "get": _operation(
+                "listProcesses",
+                "Processes the caller's agency takes part in (auditors and administrators: all)",
+                tag="reference",
+                parameters=page,
+                errors=listed,
+                success=(200, "A page of processes.", _ref("ProcessPage")),
+            )
+        },
+        "/recommendations": {
+            "post": _operation(
+                "createRecommendation",
+                "Draft a new recommendation (revision 1)",
+                tag="recommendations",
+                description=(
+                    "National experts only, in a process their agency takes part in (else 403). "
+                    "422 for an unknown process or agency, an agency outside the process, or an "
+                    "empty or too long title."
+                ),
+                body="NewRecommendation",
+                errors=(403, 422),
+                success=(201, "The new recommendation.", _ref("Recommendation")),
+            ),
+            "get": _operation(
+                "listRecommendations",
+                "Recommendations the caller may see, newest change first",
+                tag="recommendations",
+                description="422 for an unknown state or agency code.",
+                parameters=[
+                    _query("state", {"type": "string", "enum": STATES}, "Only those in this state."),
+                    _query("agency", STRING, "Only those proposed by the agency of this code."),
+                    _query("process", INTEGER, "Only those of this process id."),
+                    _query("q", STRING, "Only those whose title or text contains this, ignoring case."),
+                    *page,
+                ],
+                errors=listed,
+                success=(200, "A page of recommendations.", _ref("RecommendationPage")),
+            ),
+        },
+        "/recommendations/{rec_id}": {
+            "get": _operation(
+                "getRecommendation",
+                "One recommendation, with what the caller may do to it now",
+                tag="recommendations",
+                parameters=[REC_ID],
+                errors=(404,),
+                success=(200, "The recommendation.", _ref("Recommendation")),
+            ),
+            "put": _operation(
+                "editRecommendation",
+                "Save new text, started from base_revision",
+                tag="recommendations",
+                description=(
+                    "When someone saved since `base_revision`, the two changes are merged if they "
+                    "touch different passages; otherwise the answer is 409 `edit_conflict` and the "
+                    "text sent is kept as a conflict copy. 409 `wrong_state` when the state does "
+                    "not allow editing; 422 for an empty or too long title or an unknown "
+                    "`base_revision`."
+                ),
+                parameters=[REC_ID],
+                body="RecommendationEdit",
+                errors=(403, 404, 422),
+                extra={
+                    409: {
+                        "description": (
+                            "An edit conflict (the text is kept as a conflict copy), or a state "
+                            "that does not allow editing."
+                        ),
+                        "content": _json({"anyOf": [_ref("EditConflict"), _ref("Error")]}),
+                    }
+                },
+                success=(200, "The recommendation, at its new revision.", _ref("Recommendation")),
+            ),
+        },
+        "/recommendations/{rec_id}/transitions": {
+            "post": _operation(
+                "performTransition",
+                "Fire a workflow action",
+                tag="recommendations",
+                description=(
+                    "409 when the state does not allow the action or a guard fails; 422 for an "
+                    "unknown action, a missing reason, or a missing or unknown `into` (merge)."
+                ),
+                parameters=[REC_ID],
+                body="TransitionRequest",
+                errors=(403, 404, 409, 422),
+                success=(200, "The recommendation, in its new state.", _ref("Recommendation")),
+            )
+        },
+        "/recommendations/{rec_id}/revisions": {
+            "get": _operation(
+                "listRevisions",
+                "The revision history, oldest first",
+                tag="revisions",
+                parameters=[REC_ID, *page],
+                errors=(404, *listed),
+                success=(200, "A page of revision summaries.", _ref("RevisionSummaryPage")),
+            )
+        },
+        "/recommendations/{rec_id}/revisions/{number}": {
+            "get": _operation(
+                "getRevision",
+                "One revision's full text",
+                tag="revisions",
+                parameters=[REC_ID, REVISION_NUMBER],
+                errors=(404,),
+                success=(200, "The revision.", _ref("Revision")),
+            )
+        },
+        "/recommendations/{rec_id}/diff": {
+            "get": _operation(
+                "diffRevisions",
+                "Word-level changes between two revisions",
+                tag="revisions",
+                parameters=[
+                    REC_ID,
+                    _query("from", INTEGER, "The older revision's number.", required=True),
+                    _query("to", INTEGER, "The newer revision's number.", required=True),
+                ],
+                description="404 when either revision does not exist.",
+                errors=(400, 404),
+                success=(200, "The changes.", _ref("Diff")),
+            )
+        },
+        "/recommendations/{rec_id}/approvals": {
+            "post": _operation(
+                "recordDecision",
+                "Approve or object to the current revision, for the caller's agency",
+                tag="recommendations",
+                description=(
+                    "409 `stale_revision` if `revision` is not the current one, `already_decided` "
+                    "if the same decision stands on it, `wrong_state` outside expert "
+                    "consolidation; 422 for an unknown decision or an objection without reason."
+                ),
+                parameters=[REC_ID],
+                body="DecisionRequest",
+                errors=(403, 404, 409, 422),
+                success=(201, "The recorded decision.", _ref("Approval")),
+            )
+        },
+        "/recommendations/{rec_id}/threads": {
+            "get": _operation(
+                "listThreads",
+                "Threads with their comments, oldest first",
+                tag="threads",
+                parameters=[REC_ID, *page],
+                errors=(404, *listed),
+                success=(200, "A page of threads.", _ref("ThreadPage")),
+            ),
+            "post": _operation(
+                "startThread",
+                "Start a thread, optionally on a quoted passage of a revision",
+                tag="threads",
+                description=(
+                    "409 once the recommendation is read-only; 422 for an empty or too long "
+                    "comment or quote, an unknown revision or a quote not in it."
+                ),
+                parameters=[REC_ID],
+                body="NewThread",
+                errors=(403, 404, 409, 422),
+                success=(201, "The new thread with its first comment.", _ref("Thread")),
+            ),
+        },
+        "/threads/{thread_id}/comments": {
+            "post": _operation(
+                "addComment",
+                "Reply in a thread",
+                tag="threads",
+                description="409 when the thread is resolved or the recommendation read-only.",
+                parameters=[THREAD_ID],
+                body="NewComment",
+                errors=(403, 404, 409, 422),
+                success=(201, "The new comment.", _ref("Comment")),
+            )
+        },
+        "/threads/{thread_id}/resolve": {
+            "post": _operation(
+                "resolveThread",
+                "Mark a thread resolved",
+                tag="threads",
+                description="409 when it is resolved already or the recommendation read-only.",
+                parameters=[THREAD_ID],
+                errors=(403, 404, 409),
+                success=(200, "The thread.", _ref("Thread")),
+            )
+        },
+        "/threads/{thread_id}/reopen": {
+            "post": _operation(
+                "reopenThread",
+                "Reopen a resolved thread",
+                tag="threads",
+                description="409 when it is open already or the recommendation read-only.",
+                parameters=[THREAD_ID],
+                errors=(403, 404, 409),
+                success=(200, "The thread.", _ref("Thread")),
+            )
+        },
+        "/conflict-copies/{copy_id}": {
+            "get": _operation(
+                "getConflictCopy",
+                "A conflict copy of the caller's, to merge by hand",
+                tag="recommendations",
+                description="Only its author sees it: 404 for anyone else.",
+                parameters=[COPY_ID],
+                errors=(404,),
+                success=(200, "The conflict copy.", _ref("ConflictCopy")),
+            ),
+            "delete": _operation(
+                "discardConflictCopy",
+                "Discard a conflict copy",
+                tag="recommendations",
+                description="409 when it was discarded already.",
+                parameters=[COPY_ID],
+                errors=(404, 409),
+                success=(204, "Discarded.", None),
+            ),
+        },
+        "/audit": {
+            "get": _operation(
+                "listAuditEvents",
+                "Audit events in chain order",
+                tag="audit",
+                description=(
+                    "Auditors and administrators read every event; everyone else the events of "
+                    "the recommendations they may see. A time without a zone is taken as UTC."
+                ),
+                parameters=[
+                    _query("recommendation", INTEGER, "Only the events of this recommendation id."),
+                    _query("actor", STRING, "Only the events of this username."),
+                    _query("action", STRING, "Only the events of this action."),
+                    _query("since", DATETIME, "Only events at or after this ISO 8601 time."),
+                    _query("until", DATETIME, "Only events before this ISO 8601 time."),
+                    *page,
+                ],
+                errors=listed,
+                success=(200, "A page of audit events.", _ref("AuditEventPage")),
+            )
+        },
+        "/audit/verify": {
+            "get": _operation(
+                "verifyAuditChain",
+                "Walk the audit chain (auditors and administrators)",
+                tag="audit",
+                errors=(403,),
+                success=(200, "Whether every event matches its hash and links to the previous.", _ref("Verification")),
+            )
+        },
+        "/openapi.json": {
+            "get": {
+                "operationId": "getOpenApiDocument",
+                "summary": "This document",
+                "tags": ["meta"],
+                "security": [],
+                "responses": {
+                    "200": {
+                        "description": "The OpenAPI 3.1 description of the API.",
+                        "content": _json({"type": "object"}),
+                    }
+                },
+            }
+        },
+    }
+
+
+@functools.cache
+def openapi_document() -> dict[str, Any]:
+    """The OpenAPI 3.1 document of the API, built once. Callers must not change it (copy it
+    first, e.g. with `copy.deepcopy`, to hand it to a tool that does)."""
+    return {
+        "openapi": OPENAPI_VERSION,
+        "info": {
+            "title": "Accord",
+            "version": API_VERSION,
+            "description": (
+                "The JSON API of Accord: drafting, discussing, approving and adopting "
+                "recommendations, under the same permission rules as the pages. Bodies are "
+                "JSON; errors answer `{\"error\": {\"code\", \"message\"}}`; times are ISO 8601 "
+                "UTC; lists are paginated (`?page=1&per_page=50`, at most "
+                f"{MAX_PER_PAGE} a page). Sign in with POST /tokens and send "
+                "`Authorization: Bearer <token>` on every other call."
+            ),
+        },
+        "servers": [{"url": BASE_PATH}],
+        "security": [{"bearerAuth": []}],
+        "tags": [
+            {"name": "authentication"},
+            {"name": "reference"},
+            {"name": "recommendations"},
+            {"name": "revisions"},
+            {"name": "threads"},
+            {"name": "audit"},
+            {"name": "meta"},
+        ],
+        "paths": _paths(),
+        "components": {
+            "securitySchemes": {
+                "bearerAuth": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "A token from POST /tokens.",
+                }
+            },
+            "schemas": _schemas(),
+            "responses": _responses(),
+        },
+    }
+
+
+@blueprint.get(f"{BASE_PATH}/openapi.json", endpoint="openapi_document")
+def serve_openapi_document() -> Response:
+    return jsonify(openapi_document())

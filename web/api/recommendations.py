@@ -1,0 +1,150 @@
+"""Recommendations: create, list, read, edit, move through the workflow, decide, compare."""
+
+from __future__ import annotations
+
+from flask import Response, jsonify, url_for
+
+from workflow import services
+
+from . import blueprint, serializers
+from .context import actor, database
+from .errors import ApiError, error_response
+from .parsing import field, json_body, pagination, query_int, query_str
+
+
+def _one(rec, status: int = 200) -> tuple[Response, int]:
+    return jsonify(serializers.recommendation(rec, actor())), status
+
+
+@blueprint.post("/recommendations")
+def create_recommendation() -> tuple[Response, int]:
+    """Draft a new recommendation (revision 1)."""
+    body = json_body()
+    arguments = {
+        "process_id": field(body, "process", int),
+        "title": field(body, "title", str),
+        "body": field(body, "body", str, required=False, default=""),
+        "addressed_agencies": field(body, "addressed_agencies", list, required=False, default=[]),
+        "summary": field(body, "summary", str, required=False, default=""),
+    }
+    with database().write() as session:
+        return _one(services.create_recommendation(session, actor(), **arguments), 201)
+
+
+@blueprint.get("/recommendations")
+def list_recommendations() -> Response:
+    """Recommendations the caller may see, filtered and paginated."""
+    filters = {
+        "state": query_str("state"),
+        "agency": query_str("agency"),
+        "process": query_int("process"),
+        "q": query_str("q"),
+    }
+    with database().read() as session:
+        result = services.list_recommendations(session, actor(), **filters, **pagination())
+        return jsonify(serializers.page(result, lambda rec: serializers.recommendation(rec, actor())))
+
+
+@blueprint.get("/recommendations/<int:rec_id>")
+def get_recommendation(rec_id: int) -> tuple[Response, int]:
+    """One recommendation, with what the caller may do to it now."""
+    with database().read() as session:
+        return _one(services.get_recommendation(session, actor(), rec_id))
+
+
+@blueprint.put("/recommendations/<int:rec_id>")
+def edit_recommendation(rec_id: int) -> tuple[Response, int] | Response:
+    """Save new text, started from `base_revision`; merged or kept as a conflict copy."""
+    body = json_body()
+    arguments = {
+        "title": field(body, "title", str),
+        "body": field(body, "body", str),
+        "base_revision": field(body, "base_revision", int),
+        "summary": field(body, "summary", str, required=False, default=""),
+    }
+    with database().write() as session:
+        outcome = services.edit_recommendation(session, actor(), rec_id, **arguments)
+        if outcome.conflict is None:
+            return _one(outcome.recommendation)
+        # The conflict copy is committed with this transaction: nothing typed is lost.
+        copy = outcome.conflict
+        return error_response(
+            409,
+            "edit_conflict",
+            f"Someone saved revision {outcome.recommendation.revision} since revision "
+            f"{copy.base_revision}, changing the same passages. Your text is kept as conflict "
+            f"copy {copy.id}: compare, merge by hand and save again from revision "
+            f"{outcome.recommendation.revision}.",
+            conflict={
+                "current_revision": outcome.recommendation.revision,
+                "your_text_saved_as": copy.id,
+                "conflict_copy_url": url_for("api.get_conflict_copy", copy_id=copy.id),
+            },
+        )
+
+
+@blueprint.post("/recommendations/<int:rec_id>/transitions")
+def transition(rec_id: int) -> tuple[Response, int]:
+    """Fire a workflow action: submit, request_changes, endorse, return, adopt, merge, withdraw."""
+    body = json_body()
+    action = field(body, "action", str)
+    reason = field(body, "reason", str, required=False)
+    into = field(body, "into", int, required=False)
+    with database().write() as session:
+        rec = services.perform_transition(session, actor(), rec_id, action, reason=reason, into=into)
+        return _one(rec)
+
+
+@blueprint.get("/recommendations/<int:rec_id>/revisions")
+def list_revisions(rec_id: int) -> Response:
+    """The revision history, oldest first."""
+    with database().read() as session:
+        result = services.list_revisions(session, actor(), rec_id, **pagination())
+        return jsonify(serializers.page(result, serializers.revision_summary))
+
+
+@blueprint.get("/recommendations/<int:rec_id>/revisions/<int:number>")
+def get_revision(rec_id: int, number: int) -> Response:
+    """One revision's full text."""
+    with database().read() as session:
+        return jsonify(serializers.revision(services.get_revision(session, actor(), rec_id, number)))
+
+
+@blueprint.get("/recommendations/<int:rec_id>/diff")
+def diff(rec_id: int) -> Response:
+    """Word-level changes between two revisions."""
+    old, new = query_int("from"), query_int("to")
+    if old is None or new is None:
+        raise ApiError("Give both revisions: ?from=a&to=b.", code="missing_parameter")
+    with database().read() as session:
+        ops = services.diff_revisions(session, actor(), rec_id, old, new)
+    return jsonify({"from": old, "to": new, "ops": [list(op) for op in ops]})
+
+
+@blueprint.post("/recommendations/<int:rec_id>/approvals")
+def decide(rec_id: int) -> tuple[Response, int]:
+    """Approve or object to the current revision, for the caller's agency."""
+    body = json_body()
+    decision = field(body, "decision", str)
+    revision = field(body, "revision", int)
+    reason = field(body, "reason", str, required=False)
+    with database().write() as session:
+        approval = services.record_decision(
+            session, actor(), rec_id, decision, revision=revision, reason=reason
+        )
+        return jsonify(serializers.approval(approval)), 201
+
+
+@blueprint.get("/conflict-copies/<int:copy_id>")
+def get_conflict_copy(copy_id: int) -> Response:
+    """A conflict copy of the caller's, to merge by hand."""
+    with database().read() as session:
+        return jsonify(serializers.conflict_copy(services.get_conflict_copy(session, actor(), copy_id)))
+
+
+@blueprint.delete("/conflict-copies/<int:copy_id>")
+def discard_conflict_copy(copy_id: int) -> tuple[str, int]:
+    """Discard a conflict copy once its text is merged or no longer wanted."""
+    with database().write() as session:
+        services.discard_conflict_copy(session, actor(), copy_id)
+    return "", 204

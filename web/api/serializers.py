@@ -1,0 +1,179 @@
+"""Domain objects as the JSON shapes of API.md. Times are ISO 8601 UTC."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from typing import Any, TypeVar
+
+from workflow.actors import Actor
+from workflow.models import (
+    Agency,
+    Approval,
+    AuditEvent,
+    Comment,
+    ConflictCopy,
+    Process,
+    Recommendation,
+    Revision,
+    Thread,
+    User,
+)
+from workflow.policy import allowed_actions
+from workflow.services import Page
+
+T = TypeVar("T")
+
+
+def iso(moment: datetime | None) -> str | None:
+    return moment.isoformat().replace("+00:00", "Z") if moment else None
+
+
+def page(result: Page[T], render: Callable[[T], dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "items": [render(item) for item in result.items],
+        "page": result.page,
+        "per_page": result.per_page,
+        "total": result.total,
+    }
+
+
+def agency(a: Agency) -> dict[str, Any]:
+    return {"code": a.code, "name": a.name, "country": a.country, "kind": a.kind.value}
+
+
+def me(user: User) -> dict[str, Any]:
+    return {
+        "username": user.username,
+        "display_name": user.display_name,
+        "agency": {"code": user.agency.code, "name": user.agency.name, "kind": user.agency.kind.value},
+        "roles": sorted(user.roles),
+    }
+
+
+def process(p: Process) -> dict[str, Any]:
+    return {"id": p.id, "title": p.title, "agencies": [a.code for a in p.agencies]}
+
+
+def approval(a: Approval) -> dict[str, Any]:
+    return {
+        "agency": a.agency.code,
+        "decision": a.decision.value,
+        "revision": a.revision_number,
+        "stale": a.is_stale,
+        "by": a.user.username,
+        "at": iso(a.created_at),
+        "reason": a.reason,
+    }
+
+
+def recommendation(rec: Recommendation, actor: Actor) -> dict[str, Any]:
+    return {
+        "id": rec.id,
+        "process": rec.process_id,
+        "title": rec.title,
+        "body": rec.body,
+        "body_html": rec.body_html,
+        "state": rec.state.value,
+        "proposing_agency": rec.proposing_agency.code,
+        "addressed_agencies": [a.code for a in rec.addressed_agencies],
+        "revision": rec.revision,
+        "created_by": rec.created_by.username,
+        "created_at": iso(rec.created_at),
+        "updated_at": iso(rec.updated_at),
+        "allowed_actions": allowed_actions(actor, rec),
+        # Each addressed agency's standing decision (its latest), stale or not.
+        "approvals": [
+            approval(a)
+            for a in sorted(rec.standing_decisions().values(), key=lambda a: a.agency.code)
+        ],
+        "merged_into": rec.merged_into_id,
+        "merged_from": [r.id for r in rec.merged_from],
+    }
+
+
+def revision_summary(r: Revision) -> dict[str, Any]:
+    return {
+        "number": r.number,
+        "author": r.author.username,
+        "created_at": iso(r.created_at),
+        "summary": r.summary,
+        "state": r.state.value,
+    }
+
+
+def revision(r: Revision) -> dict[str, Any]:
+    return {
+        "number": r.number,
+        "title": r.title,
+        "body": r.body,
+        "body_html": r.body_html,
+        "author": r.author.username,
+        "created_at": iso(r.created_at),
+        "summary": r.summary,
+        "state": r.state.value,
+        "base_revision": r.base_number,
+    }
+
+
+def comment(c: Comment) -> dict[str, Any]:
+    return {
+        "id": c.id,
+        "author": c.author.username,
+        "body": c.body,
+        "body_html": c.body_html,
+        "created_at": iso(c.created_at),
+    }
+
+
+def thread(t: Thread) -> dict[str, Any]:
+    return {
+        "id": t.id,
+        "recommendation": t.recommendation_id,
+        "revision": t.revision_number,
+        "quote": t.quote,
+        "passage_changed": t.passage_changed,
+        "resolved": t.is_resolved,
+        "resolved_by": t.resolved_by.username if t.resolved_by else None,
+        "resolved_at": iso(t.resolved_at),
+        "created_by": t.created_by.username,
+        "created_at": iso(t.created_at),
+        "comments": [comment(c) for c in t.comments],
+    }
+
+
+def conflict_copy(c: ConflictCopy) -> dict[str, Any]:
+    return {
+        "id": c.id,
+        "recommendation": c.recommendation_id,
+        "base_revision": c.base_revision,
+        "conflicting_revision": c.conflicting_revision,
+        "title": c.title,
+        "body": c.body,
+        "summary": c.summary,
+        "created_at": iso(c.created_at),
+        "discarded": c.discarded_at is not None,
+    }
+
+
+def event(e: AuditEvent) -> dict[str, Any]:
+    return {
+        "seq": e.seq,
+        "occurred_at": iso(e.occurred_at),
+        "actor": e.actor,
+        "actor_agency": e.actor_agency,
+        "action": e.action,
+        "recommendation": e.recommendation_id,
+        "from_state": e.from_state,
+        "to_state": e.to_state,
+        "revision": e.revision,
+        "reason": e.reason,
+        "payload": json.loads(e.payload),
+        "prev_hash": e.prev_hash,
+        "hash": e.hash,
+    }
+
+
+def items(values: Iterable[T], render: Callable[[T], dict[str, Any]]) -> list[dict[str, Any]]:
+    return [render(v) for v in values]

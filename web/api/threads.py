@@ -1,0 +1,54 @@
+"""Discussion threads."""
+
+from __future__ import annotations
+
+from flask import Response, jsonify
+
+from workflow import services
+
+from . import blueprint, serializers
+from .context import actor, database
+from .parsing import field, json_body, pagination
+
+
+@blueprint.get("/recommendations/<int:rec_id>/threads")
+def list_threads(rec_id: int) -> Response:
+    """Threads with their comments, oldest first."""
+    with database().read() as session:
+        result = services.list_threads(session, actor(), rec_id, **pagination())
+        return jsonify(serializers.page(result, serializers.thread))
+
+
+@blueprint.post("/recommendations/<int:rec_id>/threads")
+def start_thread(rec_id: int) -> tuple[Response, int]:
+    """Start a thread, optionally on a quoted passage of a revision."""
+    body = json_body()
+    arguments = {
+        "body": field(body, "body", str),
+        "revision": field(body, "revision", int, required=False),
+        "quote": field(body, "quote", str, required=False),
+    }
+    with database().write() as session:
+        return jsonify(serializers.thread(services.start_thread(session, actor(), rec_id, **arguments))), 201
+
+
+@blueprint.post("/threads/<int:thread_id>/comments")
+def add_comment(thread_id: int) -> tuple[Response, int]:
+    """Reply in a thread."""
+    text = field(json_body(), "body", str)
+    with database().write() as session:
+        return jsonify(serializers.comment(services.add_comment(session, actor(), thread_id, body=text))), 201
+
+
+@blueprint.post("/threads/<int:thread_id>/resolve")
+def resolve(thread_id: int) -> Response:
+    """Mark a thread resolved."""
+    with database().write() as session:
+        return jsonify(serializers.thread(services.resolve_thread(session, actor(), thread_id)))
+
+
+@blueprint.post("/threads/<int:thread_id>/reopen")
+def reopen(thread_id: int) -> Response:
+    """Reopen a resolved thread."""
+    with database().write() as session:
+        return jsonify(serializers.thread(services.reopen_thread(session, actor(), thread_id)))
