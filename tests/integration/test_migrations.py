@@ -48,3 +48,26 @@ def test_every_constraint_is_named(database_server):
             assert unique["name"], f"unnamed unique constraint on {table}"
         assert inspector.get_pk_constraint(table)["name"] or engine.dialect.name == "sqlite"
     engine.dispose()
+
+
+def test_an_older_database_with_data_is_migrated(database_server):
+    """A database at the first revision, with a demo's worth of data, upgrades to head and
+    keeps its data and its audit chain."""
+    from sqlalchemy import text
+
+    from workflow import audit
+    from workflow.db import Database
+
+    first = "e9a96bdc91a4"
+    database = Database(database_server.blank_database())
+    schema.upgrade(database.engine, first)
+    with database.engine.begin() as connection:
+        connection.execute(text(
+            "INSERT INTO agencies (code, name, country, kind) VALUES ('KZ-BS', 'Border Service', 'Kazakhstan', 'national')"
+        ))
+    assert schema.upgrade(database.engine) is True
+    assert schema.current_revision(database.engine) == schema.head_revision()
+    with database.read() as session:
+        assert session.execute(text("SELECT code FROM agencies")).scalar() == "KZ-BS"
+        assert audit.verify_chain(session).ok
+    database.dispose()
