@@ -132,6 +132,14 @@ def authorize_create(actor: Actor, process: Process) -> None:
         )
 
 
+def may_create(actor: Actor, process: Process) -> bool:
+    try:
+        authorize_create(actor, process)
+    except PermissionDenied:
+        return False
+    return True
+
+
 def relations(actor: Actor, rec: Recommendation) -> frozenset[Relation]:
     agency = actor.agency
     if agency is None:
@@ -190,7 +198,18 @@ def is_allowed(actor: Actor, rec: Recommendation, action: Action) -> bool:
     transition = action.transition
     if transition is not None:
         return failed_guard(rec, transition, judge_input=False) is None
+    if action in (Action.approve, Action.object):
+        return not repeats_standing_decision(actor, rec, action)
     return True
+
+
+def repeats_standing_decision(actor: Actor, rec: Recommendation, action: Action) -> bool:
+    """The actor's agency already stands by this very decision on the current revision, so
+    deciding it again would change nothing (the service refuses it; pages do not offer it)."""
+    if actor.agency is None:
+        return False
+    standing = rec.standing_decisions().get(actor.agency.id)
+    return standing is not None and standing.decision.value == action.value and not standing.is_stale
 
 
 def allowed_actions(actor: Actor, rec: Recommendation) -> list[str]:

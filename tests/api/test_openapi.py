@@ -3,19 +3,19 @@
 Plain tests check the document itself: valid OpenAPI 3.1, every route of the API documented and
 nothing else, authentication everywhere but where the code waives it. Then schemathesis sends
 generated requests, valid and invalid, to every operation of a Flask app on a database loaded
-with the demo data, as an EU expert and as a national expert, and checks each answer: never a
+with the demo data, as an EU expert and as a national expert, and checks every answer: never a
 5xx, and the status code, content type, headers and body as the document says.
 
 Mutating calls change the data as the run goes (that is the point: later calls meet drafts,
-withdrawn recommendations, resolved threads); each module run has a database of its own.
+withdrawn recommendations, resolved threads); the module has a database of its own.
 """
 
 from __future__ import annotations
 
 import copy
 import re
-import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 import jsonschema_rs
@@ -46,68 +46,6 @@ BASE = "/api/v1"
 #: Operations open without a token; every other one answers 401 without one.
 PUBLIC_OPERATIONS = {("POST", "/tokens"), ("GET", "/openapi.json")}
 
-#: The users the generated requests are sent as: an EU expert (consolidates, adopts, merges)
-#: and a national expert (drafts, edits drafts, submits).
-USERS = ["ilze", "aigerim"]
-
-#: Upper bounds of the ids the demo data (and what the run adds to it) has, so that a share of
-#: the generated requests reach real objects instead of answering 404 / 422 every time.
-DEMO_ID_BOUNDS = {
-    # path parameters
-    "rec_id": 8,
-    "thread_id": 6,
-    "copy_id": 3,
-    "number": 4,
-    # body fields
-    "process": 2,
-    "into": 8,
-    "revision": 4,
-    "base_revision": 4,
-}
-DEMO_AGENCY_CODES = [code for code, *_ in demo.AGENCIES]
-
-CHECKS = [
-    not_a_server_error,
-    status_code_conformance,
-    content_type_conformance,
-    response_headers_conformance,
-    response_schema_conformance,
-]
-
-#: Bugs schemathesis found in the API, to be fixed in the API code: (method, path) → why the
-#: operation is left out of the generated run. Re-enable an operation by removing its entry.
-KNOWN_BUGS: dict[tuple[str, str], str] = {}
-
-#: KNOWN BUG (API, every operation with an integer in its path, query or body): an integer
-#: beyond the 64-bit range the databases store (an id, a revision number, a filter, or the offset
-#: that `page` and `per_page` make) reaches the database and fails there: 500 with
-#: "OverflowError: Python int too large to convert to SQLite INTEGER" (on PostgreSQL, "bigint
-#: out of range"). It should answer 404 (no such object), 422 (page out of range) or an empty
-#: list. Until fixed, a 500 to such a request is not counted as a failure; every other request
-#: to the same operations is checked in full. Remove `_tolerated_known_bug` once fixed.
-INT64_MAX = 2**63 - 1
-
-CONFIG = schemathesis.Config.from_dict(
-    {
-        "generation": {
-            "max-examples": 25,
-            # No example database under the working copy; every run starts afresh.
-            "database": "none",
-        },
-        "phases": {
-            # Requests in sequence (links between operations) are not described; skip.
-            "stateful": {"enabled": False},
-        },
-    }
-)
-
-SCHEMA = schemathesis.openapi.from_dict(copy.deepcopy(openapi_document()), config=CONFIG).exclude(
-    func=lambda ctx: (ctx.operation.method.upper(), ctx.operation.path) in KNOWN_BUGS
-)
-
-
-# -- the document itself ------------------------------------------------------------------------
-
 
 def _operations(document: dict[str, Any]) -> Iterator[tuple[str, str, dict[str, Any]]]:
     for path, item in document["paths"].items():
@@ -120,11 +58,50 @@ def _flask_path(rule: str) -> str:
     return re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", rule.removeprefix(BASE))
 
 
+# -- the application under test ----------------------------------------------------------------
+
+#: The users the generated requests are sent as: an EU expert (consolidates, adopts, merges)
+#: and a national expert (drafts, edits drafts, submits).
+USERS = ["ilze", "aigerim"]
+
+
+@pytest.fixture(scope="module")
+def fuzz_database(database_server) -> Iterator[Database]:
+    """A database of this module's own, with the demo data loaded."""
+    database = Database(database_server.new_database())
+    with database.write() as session:
+        assert demo.load(session).loaded
+    yield database
+    database.dispose()
+
+
+@pytest.fixture(scope="module")
+def fuzz_app(fuzz_database: Database, tmp_path_factory: pytest.TempPathFactory) -> Flask:
+    settings = Settings.from_env({"ACCORD_INSTANCE_PATH": str(tmp_path_factory.mktemp("instance"))})
+    return create_app(settings, database=fuzz_database, TESTING=True)
+
+
+@pytest.fixture(scope="module")
+def tokens(fuzz_app: Flask) -> dict[str, str]:
+    """A real token for each user, signed in through the API before any generated request (the
+    run's failed sign-ins soon rate-limit the test client's address)."""
+    client = fuzz_app.test_client()
+    found = {}
+    for username in USERS:
+        answer = client.post(f"{BASE}/tokens", json={"username": username, "password": demo.DEMO_PASSWORD})
+        assert answer.status_code == 201, answer.json
+        found[username] = answer.json["token"]
+    return found
+
+
+# -- the document itself ------------------------------------------------------------------------
+
+
 def test_the_document_is_valid_openapi_3_1():
     document = openapi_document()
     assert document["openapi"].startswith("3.1.")
-    errors = [f"{e.instance_path}: {e.message}" for e in jsonschema_rs.Draft202012Validator(OPENAPI_31).iter_errors(document)]
-    assert errors == []
+    validator = jsonschema_rs.Draft202012Validator(OPENAPI_31)
+    assert [f"{error.instance_path}: {error.message}" for error in validator.iter_errors(document)] == []
     for name, schema in document["components"]["schemas"].items():
         assert jsonschema_rs.meta.is_valid(schema), name
 
@@ -168,9 +145,10 @@ def test_operations_are_named_and_their_parameters_declared():
     assert len(ids) == len(set(ids)), "operationIds are unique"
     for method, path, operation in _operations(document):
         assert operation.get("summary"), (method, path)
-        declared = {p["name"] for p in operation.get("parameters", []) if p["in"] == "path"}
+        parameters = operation.get("parameters", [])
+        declared = {p["name"] for p in parameters if p["in"] == "path"}
         assert declared == set(re.findall(r"{(\w+)}", path)), (method, path)
-        for parameter in operation.get("parameters", []):
+        for parameter in parameters:
             if parameter["in"] == "path":
                 assert parameter["required"] and parameter["schema"]["type"] == "integer"
             if parameter["name"] in ("page", "per_page"):
@@ -179,23 +157,23 @@ def test_operations_are_named_and_their_parameters_declared():
                 assert parameter["schema"]["maximum"] == 200
 
 
-def test_authentication_is_required_everywhere_but_signing_in():
+def test_authentication_everywhere_but_signing_in_and_the_statuses_that_go_with_it():
     document = openapi_document()
     assert document["security"] == [{"bearerAuth": []}]
-    assert document["components"]["securitySchemes"]["bearerAuth"] == {
-        "type": "http", "scheme": "bearer", "description": "A token from POST /tokens.",
-    }
+    assert document["components"]["securitySchemes"]["bearerAuth"]["scheme"] == "bearer"
     for method, path, operation in _operations(document):
+        statuses = set(operation["responses"])
         if (method, path) in PUBLIC_OPERATIONS:
             assert operation["security"] == [], (method, path)
         else:
             assert "security" not in operation, (method, path)
-            assert "401" in operation["responses"], (method, path)
-            assert "503" in operation["responses"], (method, path)
+            assert {"401", "503"} <= statuses, (method, path)
+        if "{" in path:
+            assert "404" in statuses, (method, path)
         if "requestBody" in operation:
-            assert {"400", "413"} <= set(operation["responses"]), (method, path)
+            assert {"400", "413"} <= statuses, (method, path)
         if any(p["name"] == "page" for p in operation.get("parameters", [])):
-            assert {"400", "422"} <= set(operation["responses"]), (method, path)
+            assert {"400", "422"} <= statuses, (method, path)
     assert "429" in document["paths"]["/tokens"]["post"]["responses"]
 
 
@@ -207,7 +185,7 @@ def test_the_document_is_served_without_a_token(fuzz_app: Flask):
 
 def test_every_authenticated_operation_answers_the_documented_401(fuzz_app: Flask):
     client = fuzz_app.test_client()
-    for method, path, operation in _operations(openapi_document()):
+    for method, path, _ in _operations(openapi_document()):
         if (method, path) in PUBLIC_OPERATIONS:
             continue
         url = BASE + re.sub(r"{\w+}", "1", path)
@@ -218,47 +196,190 @@ def test_every_authenticated_operation_answers_the_documented_401(fuzz_app: Flas
             assert set(answer.json["error"]) == {"code", "message"}
 
 
+# -- known bugs of the API ----------------------------------------------------------------------
+#
+# Found by the generated run below (1 to 3) or while reading the code for the document (4, 5).
+# The integrator fixes the API; the tests below then pass unexpectedly (strict xfail) and say so:
+# remove their mark and the matching branch of `_known_bug`.
+
+#: BUG 1 (every operation with an integer in its path, query or body): an integer beyond what
+#: the database column holds reaches the database and fails there: above 2**31 - 1 on
+#: PostgreSQL ("integer out of range": the columns are `integer`), above 2**63 - 1 on SQLite
+#: ("OverflowError: Python int too large to convert to SQLite INTEGER"); and on both, a `page`
+#: whose offset, (page - 1) * per_page, is above 2**63 - 1. It should answer 404 (no such
+#: object), 422 (no such process or page) or an empty list.
+INT32_MAX = 2**31 - 1
+INT64_MAX = 2**63 - 1
+
+#: BUG 2 (PostgreSQL only): a string with a NUL character that is looked up in the database
+#: rather than cleaned as text: "PostgreSQL text fields cannot contain NUL (0x00) bytes". It
+#: should answer 422, or (for a filter) an empty list. Operation → the fields concerned.
+NUL_LOOKUPS = {
+    ("GET", "/recommendations"): ("q", "agency"),
+    ("GET", "/audit"): ("actor", "action"),
+    ("POST", "/recommendations"): ("addressed_agencies",),
+    ("POST", "/tokens"): ("username",),
+}
+
+#: BUG 3 (GET /audit): `since` or `until` within hours of year 1 or 9999 with a UTC offset that
+#: moves it out of range (`?since=0001-01-01T00:00:00%2B05:00`): "OverflowError: date value out
+#: of range" in UTCDateTime.process_bind_param. It should answer 400 or an empty list.
+AUDIT_TIMES = ("since", "until")
+
+#: BUG 4 (every body with text): a lone surrogate in a JSON string (`"\ud800"`) passes the text
+#: cleaning and fails in the database driver: "UnicodeEncodeError: surrogates not allowed".
+#: BUG 5 (every operation with a body): a JSON body nested thousands deep raises RecursionError
+#: in `parsing.json_body`, which only catches ValueError. Both should answer 400 or 422.
+#: (Schemathesis generates neither: they are checked by the tests below only.)
+
+KNOWN_BUG_REQUESTS = [
+    # bug, dialects where it shows, user, method, url, raw JSON body
+    ("1", {"sqlite", "postgresql"}, "ilze", "GET", "/recommendations/99999999999999999999", None),
+    ("1", {"postgresql"}, "ilze", "GET", "/recommendations/4294967296/threads", None),
+    ("1", {"postgresql"}, "ilze", "GET", "/audit?recommendation=4294967296", None),
+    ("1", {"sqlite", "postgresql"}, "ilze", "GET", "/agencies?page=99999999999999999999", None),
+    ("1", {"postgresql"}, "aigerim", "POST", "/recommendations", '{"process": 4294967296, "title": "T"}'),
+    ("2", {"postgresql"}, "ilze", "GET", "/recommendations?q=a%00b", None),
+    ("2", {"postgresql"}, "ilze", "GET", "/audit?actor=a%00b", None),
+    ("2", {"postgresql"}, "ilze", "POST", "/tokens", '{"username": "a\\u0000b", "password": "x"}'),
+    ("3", {"sqlite", "postgresql"}, "ilze", "GET", "/audit?since=0001-01-01T00:00:00%2B05:00", None),
+    ("4", {"sqlite", "postgresql"}, "aigerim", "POST", "/recommendations", '{"process": 1, "title": "T\\ud800"}'),
+    ("5", {"sqlite", "postgresql"}, "ilze", "POST", "/recommendations/1/threads", "[" * 5000 + "]" * 5000),
+]
+
+
+@pytest.mark.parametrize(
+    ("bug", "dialects", "user", "method", "url", "body"),
+    KNOWN_BUG_REQUESTS,
+    ids=[f"bug{bug}-{method} {url[:48]}" for bug, _, _, method, url, _ in KNOWN_BUG_REQUESTS],
+)
+def test_known_bugs(request, fuzz_app, tokens, dialect, bug, dialects, user, method, url, body):
+    if dialect in dialects:
+        request.applymarker(pytest.mark.xfail(strict=True, reason=f"BUG {bug} of the API: answers 500"))
+    answer = fuzz_app.test_client().open(
+        BASE + url, method=method, data=body, content_type="application/json",
+        headers={"Authorization": f"Bearer {tokens[user]}"},
+    )
+    assert answer.status_code < 500, answer.json
+
+
+def _first(value: Any) -> Any:
+    return value[0] if isinstance(value, list) and value else value
+
+
+def _integer(value: Any, *, parse: bool) -> int | None:
+    """`value` as the API reads an integer (path and query values are text: `int(text)`)."""
+    value = _first(value)  # a repeated query parameter: Flask reads the first
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if parse and isinstance(value, str):
+        try:
+            return int(value)
+        except ValueError:
+            return None
+    return None
+
+
+def _integer_out_of_range(case: schemathesis.Case) -> bool:
+    """Whether the request carries an integer the database cannot take (BUG 1)."""
+    query = dict(case.query or {})
+    page = _integer(query.pop("page", None), parse=True) or 1
+    per_page = _integer(query.pop("per_page", None), parse=True) or 50
+    values = [_integer(v, parse=True) for v in (case.path_parameters or {}).values()]
+    values += [_integer(v, parse=True) for v in query.values()]
+    if isinstance(case.body, dict):
+        values += [_integer(v, parse=False) for v in case.body.values()]
+    return (
+        any(value is not None and abs(value) > INT32_MAX for value in values)
+        or abs((page - 1) * per_page) > INT64_MAX
+    )
+
+
+def _carries_nul(case: schemathesis.Case) -> bool:
+    """Whether a field of NUL_LOOKUPS holds a NUL character (BUG 2)."""
+    fields = NUL_LOOKUPS.get((case.method.upper(), case.path), ())
+    sources = [case.query or {}, case.body if isinstance(case.body, dict) else {}]
+    for name in fields:
+        for source in sources:
+            value = source.get(name)
+            texts = value if isinstance(value, list) else [value]
+            if any(isinstance(text, str) and "\x00" in text for text in texts):
+                return True
+    return False
+
+
+def _time_out_of_range(case: schemathesis.Case) -> bool:
+    """Whether `since` or `until` of GET /audit falls out of range in UTC (BUG 3)."""
+    if (case.method.upper(), case.path) != ("GET", "/audit"):
+        return False
+    for name in AUDIT_TIMES:
+        raw = _first((case.query or {}).get(name))
+        if not isinstance(raw, str) or not raw:
+            continue
+        try:
+            moment = datetime.fromisoformat(raw.replace("Z", "+00:00"))  # as parsing.query_time
+            (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC)
+        except ValueError:
+            continue
+        except OverflowError:
+            return True
+    return False
+
+
+def _known_bug(case: schemathesis.Case, response: schemathesis.Response) -> str | None:
+    """Which known bug of the API a 500 answer is, if it is one of them."""
+    if response.status_code != 500:
+        return None
+    if _integer_out_of_range(case):
+        return "BUG 1: integer out of range"
+    if _carries_nul(case):
+        return "BUG 2: NUL character in a looked-up string"
+    if _time_out_of_range(case):
+        return "BUG 3: audit time out of range"
+    return None
+
+
 # -- the generated run --------------------------------------------------------------------------
 
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+]
 
-@pytest.fixture(scope="module")
-def fuzz_database(database_server) -> Iterator[Database]:
-    """A database of this module's own, with the demo data loaded."""
-    database = Database(database_server.new_database())
-    with database.write() as session:
-        assert demo.load(session).loaded
-    yield database
-    database.dispose()
+CONFIG = schemathesis.Config.from_dict(
+    {
+        "generation": {
+            # Per operation and user, for the fuzzing phase; the examples and coverage phases
+            # add their own (boundary values, missing and wrong-typed fields, other methods).
+            "max-examples": 25,
+            # No example database in the working copy: every run starts afresh.
+            "database": "none",
+        },
+        # Sequences of calls need links between operations, which the document does not give.
+        "phases": {"stateful": {"enabled": False}},
+    }
+)
 
+SCHEMA = schemathesis.openapi.from_dict(copy.deepcopy(openapi_document()), config=CONFIG)
 
-@pytest.fixture(scope="module")
-def fuzz_app(fuzz_database: Database, tmp_path_factory: pytest.TempPathFactory) -> Flask:
-    settings = Settings.from_env({"ACCORD_INSTANCE_PATH": str(tmp_path_factory.mktemp("instance"))})
-    return create_app(settings, database=fuzz_database, TESTING=True)
-
-
-@pytest.fixture(scope="module")
-def tokens(fuzz_app: Flask) -> dict[str, str]:
-    """A real token for each user, signed in through the API before any generated request (the
-    run's failed sign-ins soon rate-limit the test client's address)."""
-    client = fuzz_app.test_client()
-    found = {}
-    for username in USERS:
-        answer = client.post(f"{BASE}/tokens", json={"username": username, "password": demo.DEMO_PASSWORD})
-        assert answer.status_code == 201, answer.json
-        found[username] = answer.json["token"]
-    return found
-
-
-@pytest.fixture(scope="module", params=USERS)
-def username(request: pytest.FixtureRequest, tokens: dict[str, str]) -> str:
-    return request.param
-
-
-def _throwaway_token(database: Database, username: str) -> str:
-    with database.write() as session:
-        user = session.scalars(select(User).where(User.username == username)).one()
-        return services.issue_token(session, user).token
+#: Upper bounds of the ids the demo data (and what the run adds to it) has, so that a share of
+#: the generated requests reach real objects instead of answering 404 or 422 every time.
+DEMO_ID_BOUNDS = {
+    # path parameters
+    "rec_id": 8,
+    "thread_id": 6,
+    "copy_id": 3,
+    "number": 4,
+    # body fields
+    "process": 2,
+    "into": 8,
+    "revision": 4,
+    "base_revision": 4,
+}
+DEMO_AGENCY_CODES = [code for code, *_ in demo.AGENCIES]
 
 
 def _towards_demo_data(values: Any) -> st.SearchStrategy[Any]:
@@ -288,35 +409,15 @@ def flatmap_body(context, body):
     return _towards_demo_data(body)
 
 
-def _integer(value: Any, *, parse: bool) -> int | None:
-    """`value` as the API reads an integer (query and path values are text: `int(text)`)."""
-    if isinstance(value, list) and value:
-        value = value[0]  # a repeated query parameter: Flask reads the first
-    if isinstance(value, int) and not isinstance(value, bool):
-        return value
-    if parse and isinstance(value, str):
-        try:
-            return int(value)
-        except ValueError:
-            return None
-    return None
+@pytest.fixture(scope="module", params=USERS)
+def username(request: pytest.FixtureRequest, tokens: dict[str, str]) -> str:
+    return request.param
 
 
-def _beyond_int64(case: schemathesis.Case) -> bool:
-    """Whether the request carries an integer the database cannot hold (see INT64_MAX)."""
-    query = case.query or {}
-    candidates = [_integer(v, parse=True) for v in (case.path_parameters or {}).values()]
-    candidates += [_integer(v, parse=True) for v in query.values()]
-    if isinstance(case.body, dict):
-        candidates += [_integer(v, parse=False) for v in case.body.values()]
-    page = _integer(query.get("page"), parse=True) or 1
-    per_page = _integer(query.get("per_page"), parse=True) or 50
-    candidates.append((page - 1) * per_page)
-    return any(value is not None and abs(value) > INT64_MAX for value in candidates)
-
-
-def _tolerated_known_bug(case: schemathesis.Case, response: schemathesis.Response) -> bool:
-    return response.status_code == 500 and _beyond_int64(case)
+def _throwaway_token(database: Database, username: str) -> str:
+    with database.write() as session:
+        user = session.scalars(select(User).where(User.username == username)).one()
+        return services.issue_token(session, user).token
 
 
 @SCHEMA.parametrize()
@@ -326,10 +427,8 @@ def test_the_api_answers_as_documented(case, fuzz_app: Flask, fuzz_database: Dat
         token = _throwaway_token(fuzz_database, username)  # revoking it must not end the run
     headers = {"Authorization": f"Bearer {token}"}
     response = case.call(app=fuzz_app, headers=headers)
-    with open("/tmp/fuzzlog.txt", "a") as f:
-        f.write(f"{username}\t{case.method.upper()} {case.path}\t{response.status_code}\t{_beyond_int64(case)}\t{response.text[:150] if response.status_code in (400,409,422,403) else ''}\n")
-    if _tolerated_known_bug(case, response):
-        return
+    if _known_bug(case, response):
+        return  # tolerated until the API is fixed: see the known bugs above
     case.validate_response(
         response, checks=CHECKS, headers=headers, transport_kwargs={"app": fuzz_app, "headers": headers}
     )

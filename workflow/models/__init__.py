@@ -3,7 +3,7 @@
 from .agencies import Agency, AgencyKind
 from .approvals import Approval, Decision
 from .audit import AuditEvent
-from .auth import ApiToken, SignInFailure
+from .auth import ApiToken, SignInFailure, TokenPurpose
 from .base import Base, utcnow
 from .processes import Process, process_agencies
 from .recommendations import Recommendation, recommendation_addressees
@@ -28,6 +28,7 @@ __all__ = [
     "Role",
     "SignInFailure",
     "Thread",
+    "TokenPurpose",
     "User",
     "UserRole",
     "content_hash",

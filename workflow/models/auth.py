@@ -1,21 +1,35 @@
 from __future__ import annotations
 
+import enum
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy import Enum, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, UTCDateTime
 from .users import User
 
 
+class TokenPurpose(enum.StrEnum):
+    #: A bearer token of the JSON API.
+    api = "api"
+    #: A signed-in browser session; the cookie carries the token, so signing out (or disabling
+    #: the account) ends the session on the server, and a copied cookie stops working too.
+    browser = "browser"
+
+
 class ApiToken(Base):
-    """A bearer token of the JSON API. Only its SHA-256 is stored: the token itself is shown
-    once, when issued. Tokens are random and long, so a fast hash is the right one here."""
+    """An access token: an API bearer token or a browser session. Only its SHA-256 is stored:
+    the token itself is handed out once. Tokens are random and long, so a fast hash fits."""
 
     __tablename__ = "api_tokens"
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    purpose: Mapped[TokenPurpose] = mapped_column(
+        Enum(TokenPurpose, name="token_purpose", native_enum=False, create_constraint=True, length=16),
+        default=TokenPurpose.api,
+        server_default=TokenPurpose.api.value,
+    )
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)

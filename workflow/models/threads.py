@@ -23,6 +23,7 @@ class Comment(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     author: Mapped[User] = relationship(lazy="joined", innerjoin=True)
+    thread: Mapped[Thread] = relationship(back_populates="comments")
 
 
 class Thread(Base):
@@ -42,7 +43,9 @@ class Thread(Base):
     recommendation: Mapped[Recommendation] = relationship()
     created_by: Mapped[User] = relationship(foreign_keys=[created_by_id], lazy="joined")
     resolved_by: Mapped[User | None] = relationship(foreign_keys=[resolved_by_id], lazy="joined")
-    comments: Mapped[list[Comment]] = relationship(lazy="selectin", order_by=Comment.id)
+    comments: Mapped[list[Comment]] = relationship(
+        back_populates="thread", lazy="selectin", order_by=Comment.id
+    )
 
     @property
     def is_resolved(self) -> bool:

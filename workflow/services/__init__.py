@@ -28,12 +28,24 @@ from .recommendations import (
     list_revisions,
     perform_transition,
 )
+from .inbox import Inbox, NextStep, inbox
+from .overview import (
+    Overview,
+    ProcessListing,
+    new_recommendation_form,
+    process_listing,
+    recommendation_overview,
+)
 from .reference import list_agencies, list_processes
 from .threads import add_comment, list_threads, reopen_thread, resolve_thread, start_thread
 
 __all__ = [
     "EditOutcome",
+    "Inbox",
+    "NextStep",
+    "Overview",
     "Page",
+    "ProcessListing",
     "add_agency",
     "add_comment",
     "add_process",
@@ -53,6 +65,7 @@ __all__ = [
     "get_conflict_copy",
     "get_recommendation",
     "get_revision",
+    "inbox",
     "list_agencies",
     "list_conflict_copies",
     "list_events",
@@ -60,7 +73,10 @@ __all__ = [
     "list_processes",
     "list_revisions",
     "list_threads",
+    "new_recommendation_form",
     "perform_transition",
+    "process_listing",
+    "recommendation_overview",
     "record_decision",
     "reopen_thread",
     "resolve_thread",

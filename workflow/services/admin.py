@@ -5,9 +5,10 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from .. import audit
 from ..actors import Actor
@@ -15,6 +16,7 @@ from ..errors import Conflict, InvalidInput, PermissionDenied
 from ..models import ROLE_AGENCY_KINDS, Agency, AgencyKind, Process, Role, User, UserRole
 from ..passwords import check_password_policy, hash_password, needs_rehash, verify_password
 from ..validation import clean_name
+from ._common import Page, paginate
 
 _AGENCY_CODE = re.compile(r"^[A-Z0-9][A-Z0-9-]{1,31}$")
 _USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{2,63}$")
@@ -116,6 +118,10 @@ def set_user_active(session: Session, actor: Actor, username: str, *, active: bo
         raise InvalidInput(f"Unknown user {username!r}.", code="unknown_user")
     if user.active == active:
         raise Conflict(f"{username} is already {'active' if active else 'disabled'}.", code="unchanged")
+    if not active and actor.id is not None and actor.id == user.id:
+        raise Conflict(
+            "You cannot disable your own account; another administrator can.", code="self_disable"
+        )
     user.active = active
     audit.record(
         session, actor, "user.enable" if active else "user.disable", payload={"username": username}
@@ -147,10 +153,103 @@ def add_process(
     return process
 
 
+# --- reading, for the administration pages ----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AdminOverview:
+    """How much there is to administer."""
+
+    agencies: int
+    users: int
+    active_users: int
+    processes: int
+
+
+def admin_overview(session: Session, actor: Actor) -> AdminOverview:
+    _require_admin(actor)
+
+    def count(*where: object, of: object) -> int:
+        return session.scalar(select(func.count()).select_from(of).where(*where)) or 0
+
+    return AdminOverview(
+        agencies=count(of=Agency),
+        users=count(of=User),
+        active_users=count(User.active.is_(True), of=User),
+        processes=count(of=Process),
+    )
+
+
+def _all_agencies(session: Session) -> Sequence[Agency]:
+    return session.scalars(select(Agency).order_by(Agency.code)).all()
+
+
+def agency_directory(
+    session: Session, actor: Actor, *, page: int = 1, per_page: int = 100
+) -> Page[Agency]:
+    """Every agency, by code (administrators only)."""
+    _require_admin(actor)
+    return paginate(session, select(Agency).order_by(Agency.code), page=page, per_page=per_page)
+
+
+@dataclass(frozen=True)
+class UserDirectory:
+    """Users with their agency and roles, and what the form to add one offers."""
+
+    users: Page[User]
+    agencies: Sequence[Agency]
+    roles: Sequence[Role]
+    #: Which agency kinds each role fits, to say so beside the role checkboxes.
+    role_kinds: dict[Role, frozenset[AgencyKind]]
+
+
+def user_directory(
+    session: Session, actor: Actor, *, page: int = 1, per_page: int = 100
+) -> UserDirectory:
+    """Every user, by agency then username (administrators only)."""
+    _require_admin(actor)
+    stmt = (
+        select(User)
+        .join(User.agency)
+        .options(selectinload(User.role_rows))
+        .order_by(Agency.code, User.username)
+    )
+    return UserDirectory(
+        users=paginate(session, stmt, page=page, per_page=per_page),
+        agencies=_all_agencies(session),
+        roles=list(Role),
+        role_kinds=dict(ROLE_AGENCY_KINDS),
+    )
+
+
+@dataclass(frozen=True)
+class ProcessDirectory:
+    """Processes with their agencies, and the agencies the form to add one offers."""
+
+    processes: Page[Process]
+    agencies: Sequence[Agency]
+
+
+def process_directory(
+    session: Session, actor: Actor, *, page: int = 1, per_page: int = 100
+) -> ProcessDirectory:
+    """Every process, newest first (administrators only)."""
+    _require_admin(actor)
+    stmt = select(Process).order_by(Process.id.desc())
+    return ProcessDirectory(
+        processes=paginate(session, stmt, page=page, per_page=per_page),
+        agencies=_all_agencies(session),
+    )
+
+
 def authenticate(session: Session, username: str, password: str) -> User | None:
     """The active user with these credentials, or None. Unknown names cost the same time as a
     wrong password, so response times do not reveal which usernames exist."""
-    user = session.scalar(select(User).where(User.username == str(username).strip().lower()))
+    user = session.scalar(
+        select(User)
+        .where(User.username == str(username).strip().lower())
+        .options(selectinload(User.role_rows))  # the user acts once signed in
+    )
     if user is None:
         verify_password(_dummy_hash(), password)
         return None

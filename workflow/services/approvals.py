@@ -8,7 +8,7 @@ from .. import audit
 from ..actors import Actor
 from ..errors import Conflict, InvalidInput
 from ..models import Approval, Decision, content_hash, utcnow
-from ..policy import Action, authorize
+from ..policy import Action, authorize, repeats_standing_decision
 from ..validation import clean_reason
 from ._common import load_recommendation
 
@@ -43,8 +43,7 @@ def record_decision(
             code="stale_revision",
         )
     assert actor.agency is not None  # the policy admits only approvers of an addressed agency
-    standing = rec.standing_decisions().get(actor.agency.id)
-    if standing is not None and standing.decision == choice and not standing.is_stale:
+    if repeats_standing_decision(actor, rec, Action(choice.value)):
         raise Conflict(
             f"Your agency's decision on revision {revision} is already “{choice.value}”.",
             code="already_decided",

@@ -1,15 +1,19 @@
-"""Reading the audit log: who may read which events, and verifying the chain."""
+"""Reading the audit log: who may read which events, verifying the chain, exporting it."""
 
 from __future__ import annotations
 
+import csv
+import io
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from .. import audit
 from ..actors import Actor
-from ..errors import PermissionDenied
+from ..errors import InvalidInput, PermissionDenied
 from ..models import AuditEvent, Recommendation, Role
 from ..visibility import visible_clause
 from ._common import Page, paginate
@@ -17,9 +21,44 @@ from ._common import Page, paginate
 #: Roles that read the whole log: every event, including administration and sign-ins.
 WHOLE_LOG_ROLES = frozenset({Role.auditor, Role.admin})
 
+#: How many events an export reads (and hands on as one chunk) at a time.
+EXPORT_BATCH = 1_000
+
 
 def reads_whole_log(actor: Actor) -> bool:
     return actor.active and bool(WHOLE_LOG_ROLES & actor.roles)
+
+
+def _require_whole_log(actor: Actor) -> None:
+    if not reads_whole_log(actor):
+        raise PermissionDenied("Only auditors and administrators may read the audit log.")
+
+
+@dataclass(frozen=True)
+class EventFilters:
+    """What narrows a reading of the log; every field is optional and they all combine."""
+
+    recommendation: int | None = None
+    actor_name: str | None = None
+    actor_agency: str | None = None
+    action: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+    def apply(self, stmt: Select[tuple[AuditEvent]]) -> Select[tuple[AuditEvent]]:
+        if self.recommendation is not None:
+            stmt = stmt.where(AuditEvent.recommendation_id == self.recommendation)
+        if self.actor_name:
+            stmt = stmt.where(AuditEvent.actor == self.actor_name.strip().lower())
+        if self.actor_agency:
+            stmt = stmt.where(AuditEvent.actor_agency == self.actor_agency.strip().upper())
+        if self.action:
+            stmt = stmt.where(AuditEvent.action == self.action)
+        if self.since is not None:
+            stmt = stmt.where(AuditEvent.occurred_at >= self.since)
+        if self.until is not None:
+            stmt = stmt.where(AuditEvent.occurred_at < self.until)
+        return stmt
 
 
 def list_events(
@@ -28,6 +67,7 @@ def list_events(
     *,
     recommendation: int | None = None,
     actor_name: str | None = None,
+    actor_agency: str | None = None,
     action: str | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
@@ -40,20 +80,100 @@ def list_events(
     if not reads_whole_log(actor):
         visible = select(Recommendation.id).where(visible_clause(actor))
         stmt = stmt.where(AuditEvent.recommendation_id.in_(visible))
-    if recommendation is not None:
-        stmt = stmt.where(AuditEvent.recommendation_id == recommendation)
-    if actor_name:
-        stmt = stmt.where(AuditEvent.actor == actor_name)
-    if action:
-        stmt = stmt.where(AuditEvent.action == action)
-    if since is not None:
-        stmt = stmt.where(AuditEvent.occurred_at >= since)
-    if until is not None:
-        stmt = stmt.where(AuditEvent.occurred_at < until)
-    return paginate(session, stmt.order_by(AuditEvent.seq), page=page, per_page=per_page)
+    filters = EventFilters(recommendation, actor_name, actor_agency, action, since, until)
+    return paginate(session, filters.apply(stmt).order_by(AuditEvent.seq), page=page, per_page=per_page)
 
 
 def verify(session: Session, actor: Actor) -> audit.Verification:
     if not reads_whole_log(actor):
         raise PermissionDenied("Only auditors and administrators may verify the audit chain.")
     return audit.verify_chain(session)
+
+
+@dataclass(frozen=True)
+class LogReading:
+    """One page of the whole log as an auditor reads it: the chain's verification, the events
+    that match the filters, and the values the filters can take."""
+
+    verification: audit.Verification
+    events: Page[AuditEvent]
+    actions: Sequence[str]
+    agencies: Sequence[str]
+
+
+def read_log(
+    session: Session,
+    actor: Actor,
+    filters: EventFilters = EventFilters(),
+    *,
+    page: int = 1,
+    per_page: int = 50,
+) -> LogReading:
+    """The whole log, filtered and paginated, with the chain verified (auditors and
+    administrators only: everyone else is refused, not shown a part of it)."""
+    _require_whole_log(actor)
+    events = paginate(
+        session, filters.apply(select(AuditEvent)).order_by(AuditEvent.seq), page=page, per_page=per_page
+    )
+    actions = session.scalars(select(AuditEvent.action).distinct().order_by(AuditEvent.action)).all()
+    agencies = session.scalars(
+        select(AuditEvent.actor_agency)
+        .where(AuditEvent.actor_agency.is_not(None))
+        .distinct()
+        .order_by(AuditEvent.actor_agency)
+    ).all()
+    return LogReading(audit.verify_chain(session), events, actions, agencies)
+
+
+def export_log(
+    session: Session, actor: Actor, fmt: str, filters: EventFilters = EventFilters()
+) -> Iterator[str]:
+    """The filtered events as CSV or JSON lines, in chunks of text, for streaming.
+
+    The permission and the format are checked at once, before anything is read; the events are
+    then read in batches while the chunks are consumed, so the session must stay open until
+    the iterator is exhausted or closed. The text is what `workflow.audit.export_events` writes.
+    """
+    _require_whole_log(actor)
+    if fmt not in audit.EXPORT_FORMATS:
+        raise InvalidInput(
+            f"Unknown export format {fmt!r}; one of: {', '.join(audit.EXPORT_FORMATS)}.",
+            code="unknown_format",
+        )
+    stmt = filters.apply(select(AuditEvent)).order_by(AuditEvent.seq)
+    events = session.scalars(stmt.execution_options(yield_per=EXPORT_BATCH))
+    return _export_chunks(events, fmt)
+
+
+def _export_chunks(events: Iterator[AuditEvent], fmt: str) -> Iterator[str]:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=audit.EXPORT_COLUMNS) if fmt == "csv" else None
+    if writer:
+        writer.writeheader()
+    pending = 0
+    try:
+        for event in events:
+            if writer:
+                document = audit.event_document(event)
+                document["payload"] = event.payload  # the canonical text, exactly as hashed
+                writer.writerow(document)
+            else:
+                buffer.write(audit.canonical_json(audit.event_document(event)) + "\n")
+            pending += 1
+            if pending == EXPORT_BATCH:
+                yield _drain(buffer)
+                pending = 0
+        rest = _drain(buffer)
+        if rest:
+            yield rest
+    finally:
+        close = getattr(events, "close", None)
+        if close:
+            close()
+
+
+def _drain(buffer: io.StringIO) -> str:
+    text = buffer.getvalue()
+    buffer.seek(0)
+    buffer.truncate()
+    return text

@@ -17,10 +17,12 @@ from sqlalchemy.orm import Session, joinedload
 
 from .. import audit
 from ..errors import RateLimited, Unauthenticated
-from ..models import ApiToken, SignInFailure, User, utcnow
+from ..models import ApiToken, SignInFailure, TokenPurpose, User, utcnow
 from .admin import authenticate
 
 TOKEN_LIFETIME = timedelta(days=30)
+#: A browser session ends after this long, signed out or not.
+SESSION_LIFETIME = timedelta(hours=12)
 #: A token's last use is written at most this often, so reads do not all become writes.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 
@@ -78,24 +80,35 @@ def sign_in(session: Session, username: str, password: str, *, remote_addr: str)
     return user
 
 
-def issue_token(session: Session, user: User) -> IssuedToken:
-    """A new API token for a signed-in user; the token itself is returned only here."""
+#: Audit actions for starting and ending each kind of token.
+_ACTIONS = {
+    TokenPurpose.api: ("token.issue", "token.revoke"),
+    TokenPurpose.browser: ("session.start", "session.end"),
+}
+LIFETIME = {TokenPurpose.api: TOKEN_LIFETIME, TokenPurpose.browser: SESSION_LIFETIME}
+
+
+def issue_token(session: Session, user: User, purpose: TokenPurpose = TokenPurpose.api) -> IssuedToken:
+    """A new token for a signed-in user; the token itself is returned only here."""
     token = secrets.token_urlsafe(32)
     now = utcnow()
     record = ApiToken(
-        user_id=user.id, token_hash=_digest(token), created_at=now, expires_at=now + TOKEN_LIFETIME
+        user_id=user.id, purpose=purpose, token_hash=_digest(token), created_at=now,
+        expires_at=now + LIFETIME[purpose],
     )
     session.add(record)
     session.flush()
-    audit.record(session, user, "token.issue", payload={"token": record.id})
+    audit.record(session, user, _ACTIONS[purpose][0], payload={"token": record.id})
     return IssuedToken(token, record)
 
 
-def find_token(session: Session, token: str) -> ApiToken | None:
-    """The live token record for a bearer token: not expired, not revoked, of an active user."""
+def find_token(
+    session: Session, token: str, purpose: TokenPurpose = TokenPurpose.api
+) -> ApiToken | None:
+    """The live token record: of this purpose, not expired, not revoked, of an active user."""
     record = session.scalar(
         select(ApiToken)
-        .where(ApiToken.token_hash == _digest(token))
+        .where(ApiToken.token_hash == _digest(token), ApiToken.purpose == purpose)
         # The user acts for the rest of the request, after this session ends: load the roles.
         .options(joinedload(ApiToken.user).selectinload(User.role_rows))
     )
@@ -122,7 +135,7 @@ def revoke_token(session: Session, user: User, token_id: int) -> None:
     if record is None or record.user_id != user.id or record.revoked_at is not None:
         raise Unauthenticated("This token is not valid.", code="invalid_token")
     record.revoked_at = utcnow()
-    audit.record(session, user, "token.revoke", payload={"token": record.id})
+    audit.record(session, user, _ACTIONS[record.purpose][1], payload={"token": record.id})
 
 
 def _normal(username: str) -> str:

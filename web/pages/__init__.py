@@ -1,0 +1,79 @@
+"""The HTML pages. Each view parses the request, calls one `workflow` service, renders a
+template; what a person may do is asked of the policy, never decided here or in a template."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Flask, Response, render_template, request
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from workflow.errors import DomainError
+from workflow.services.audit_log import reads_whole_log
+from workflow.models import Role
+
+from ..api.errors import STATUS
+
+blueprint = Blueprint("pages", __name__, template_folder="../templates")
+
+
+@blueprint.app_context_processor
+def navigation() -> dict[str, Any]:
+    """Which sections the navigation offers: the same rules the services enforce."""
+    if not current_user.is_authenticated:
+        return {"nav": {"audit": False, "admin": False}}
+    return {"nav": {"audit": reads_whole_log(current_user), "admin": Role.admin in current_user.roles}}
+
+
+#: What each action's button says.
+ACTION_LABELS = {
+    "edit": _l("Edit the text"),
+    "submit": _l("Submit for national review"),
+    "endorse": _l("Endorse for expert consolidation"),
+    "request_changes": _l("Request changes"),
+    "approve": _l("Approve this revision"),
+    "object": _l("Object"),
+    "adopt": _l("Adopt"),
+    "return": _l("Return to national review"),
+    "merge": _l("Merge into another recommendation"),
+    "withdraw": _l("Withdraw"),
+    "comment": _l("Comment"),
+}
+
+STATE_LABELS = {
+    "draft": _l("Draft"),
+    "national_review": _l("National review"),
+    "expert_consolidation": _l("Expert consolidation"),
+    "adopted": _l("Adopted"),
+    "withdrawn": _l("Withdrawn"),
+    "merged": _l("Merged"),
+}
+
+
+@blueprint.app_context_processor
+def labels() -> dict[str, Any]:
+    return {"action_labels": ACTION_LABELS, "state_labels": STATE_LABELS}
+
+
+def refused(error: DomainError) -> tuple[str, int]:
+    """A refused action, as a page: the sentence, the status, a way back. Nothing changed."""
+    status = next(s for cls, s in STATUS.items() if isinstance(error, cls))
+    back = request.referrer if request.referrer and request.referrer.startswith(request.host_url) else None
+    return render_template("pages/refused.html", error=error, status=status, back=back), status
+
+
+def init_app(app: Flask) -> None:
+    from . import admin, audit, auth, editor, history, inbox, processes, recommendations  # noqa: F401  (routes)
+
+    app.register_blueprint(blueprint)
+
+    @app.errorhandler(404)
+    def not_found(error: Exception) -> Response | tuple[str, int]:
+        if request.path.startswith("/api/"):
+            from ..api.errors import error_response
+
+            return error_response(404, "not_found", "There is nothing at this address.")
+        return render_template("pages/refused.html", error=None, status=404,
+                               message=_("There is nothing at this address."), back=None), 404

@@ -1,0 +1,104 @@
+"""The audit page: the whole chain, its verification, filters, and exports (auditors and
+administrators; the service refuses everyone else)."""
+
+from __future__ import annotations
+
+from contextlib import ExitStack
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from flask import Response, render_template, request
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_login import login_required
+
+from workflow.errors import DomainError, InvalidInput
+from workflow.services.audit_log import EventFilters, export_log, read_log
+
+from . import blueprint, refused
+from .context import database, me
+
+PER_PAGE = 50
+
+#: Filter fields as they appear in the query string, in the order of the form.
+FILTER_FIELDS = ("recommendation", "actor", "agency", "action", "from", "to")
+
+EXPORT_TYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "jsonl": "application/x-ndjson; charset=utf-8",
+}
+
+
+def _raw_filters() -> dict[str, str]:
+    """The filters as typed: kept to refill the form and to carry into links."""
+    return {name: request.args.get(name, "").strip() for name in FILTER_FIELDS}
+
+
+def _day(raw: str, label: str) -> date | None:
+    if not raw:
+        return None
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise InvalidInput(_("%(field)s is not a date; write it as YYYY-MM-DD.", field=label)) from None
+
+
+def _parse_filters(raw: dict[str, str]) -> EventFilters:
+    """The query string as service filters: dates are whole UTC days, both ends included."""
+    recommendation = raw["recommendation"].lstrip("#")
+    if recommendation and not recommendation.isdigit():
+        raise InvalidInput(_("The recommendation must be a number, such as 12."))
+    since, until = _day(raw["from"], _("From")), _day(raw["to"], _("To"))
+    return EventFilters(
+        recommendation=int(recommendation) if recommendation else None,
+        actor_name=raw["actor"] or None,
+        actor_agency=raw["agency"] or None,
+        action=raw["action"] or None,
+        since=datetime.combine(since, time.min, UTC) if since else None,
+        until=datetime.combine(until + timedelta(days=1), time.min, UTC) if until else None,
+    )
+
+
+def _page_number() -> int:
+    value = request.args.get("page", "1")
+    return int(value) if value.isdigit() and int(value) > 0 else 1
+
+
+@blueprint.get("/audit")
+@login_required
+def audit() -> ResponseReturnValue:
+    """The chain's events in order, filtered and paginated, with its verification on top."""
+    raw = _raw_filters()
+    active: dict[str, Any] = {name: value for name, value in raw.items() if value}
+    with database().read() as session:
+        try:
+            reading = read_log(session, me(), _parse_filters(raw), page=_page_number(), per_page=PER_PAGE)
+        except DomainError as error:
+            return refused(error)
+        pages = max(1, -(-reading.events.total // PER_PAGE))
+        return render_template(
+            "pages/audit.html", reading=reading, filters=raw, active=active, pages=pages
+        )
+
+
+@blueprint.get("/audit/export.<any(csv, jsonl):fmt>")
+@login_required
+def audit_export(fmt: str) -> ResponseReturnValue:
+    """The filtered events as a CSV or JSON-lines download, streamed as they are read."""
+    stack = ExitStack()
+    try:
+        session = stack.enter_context(database().read())
+        chunks = export_log(session, me(), fmt, _parse_filters(_raw_filters()))
+    except DomainError as error:
+        stack.close()
+        return refused(error)
+    except BaseException:
+        stack.close()
+        raise
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    response = Response(chunks, mimetype=None, content_type=EXPORT_TYPES[fmt])
+    response.headers["Content-Disposition"] = f'attachment; filename="accord-audit-{stamp}.{fmt}"'
+    response.headers["Cache-Control"] = "no-store"
+    # The session stays open while the body streams; closing the response ends it.
+    response.call_on_close(stack.close)
+    return response

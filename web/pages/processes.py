@@ -1,0 +1,77 @@
+"""Processes and their recommendations."""
+
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_login import login_required
+
+from workflow import services
+from workflow.errors import DomainError, InvalidInput
+from workflow.states import State
+
+from . import blueprint, refused
+from .context import database, me
+
+
+@blueprint.get("/processes")
+@login_required
+def processes() -> ResponseReturnValue:
+    """The processes my agency takes part in."""
+    with database().read() as session:
+        page = services.list_processes(session, me(), per_page=200)
+        return render_template("pages/processes.html", processes=page.items)
+
+
+@blueprint.get("/processes/<int:process_id>")
+@login_required
+def process(process_id: int) -> ResponseReturnValue:
+    """A process's recommendations by state, with filters and search."""
+    filters = {
+        "state": request.args.get("state") or None,
+        "agency": request.args.get("agency") or None,
+        "q": request.args.get("q") or None,
+    }
+    page_number = request.args.get("page", "1")
+    with database().read() as session:
+        try:
+            listing = services.process_listing(
+                session, me(), process_id, **filters,
+                page=int(page_number) if page_number.isdigit() else 1,
+            )
+        except DomainError as error:
+            return refused(error)
+        return render_template("pages/process.html", listing=listing, filters=filters, states=list(State))
+
+
+@blueprint.route("/processes/<int:process_id>/new", methods=["GET", "POST"])
+@login_required
+def new_recommendation(process_id: int) -> ResponseReturnValue:
+    """Draft a new recommendation for my agency in this process."""
+    form = {
+        "title": request.form.get("title", ""),
+        "body": request.form.get("body", ""),
+        "addressed": request.form.getlist("addressed"),
+    }
+    try:
+        if request.method == "GET":
+            with database().read() as session:
+                process = services.new_recommendation_form(session, me(), process_id)
+                return render_template("pages/new_recommendation.html", process=process, form=form)
+        with database().write() as session:
+            rec = services.create_recommendation(
+                session, me(), process_id=process_id, title=form["title"], body=form["body"],
+                addressed_agencies=form["addressed"],
+            )
+            rec_id = rec.id
+    except DomainError as error:
+        if request.method == "GET" or not isinstance(error, InvalidInput):
+            return refused(error)
+        with database().read() as session:  # show the form again, with what was typed
+            process = services.new_recommendation_form(session, me(), process_id)
+            return render_template(
+                "pages/new_recommendation.html", process=process, form=form, error=error.message
+            ), 422
+    flash(_("Your draft is saved as revision 1. Only your agency can see it until you submit it."), "success")
+    return redirect(url_for("pages.recommendation", rec_id=rec_id), code=303)

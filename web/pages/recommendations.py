@@ -1,0 +1,113 @@
+"""A recommendation's page and the forms on it: workflow actions, decisions, threads."""
+
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_login import login_required
+
+from workflow import services
+from workflow.errors import DomainError
+from workflow.states import State
+
+from . import blueprint, refused
+from .context import database, me
+
+#: The main path drawn at the top of the page.
+PATH = (State.draft, State.national_review, State.expert_consolidation, State.adopted)
+
+
+def _back(rec_id: int, anchor: str = "") -> ResponseReturnValue:
+    return redirect(url_for("pages.recommendation", rec_id=rec_id) + anchor, code=303)
+
+
+def _int(name: str) -> int | None:
+    value = request.form.get(name, "")
+    return int(value) if value.isdigit() else None
+
+
+@blueprint.get("/recommendations/<int:rec_id>")
+@login_required
+def recommendation(rec_id: int) -> ResponseReturnValue:
+    """The text, where it stands, what I may do, the approvals and the discussion."""
+    with database().read() as session:
+        try:
+            overview = services.recommendation_overview(session, me(), rec_id)
+        except DomainError as error:
+            return refused(error)
+        return render_template("pages/recommendation.html", o=overview, rec=overview.recommendation, path=PATH)
+
+
+@blueprint.post("/recommendations/<int:rec_id>/transitions")
+@login_required
+def transition(rec_id: int) -> ResponseReturnValue:
+    """Fire one workflow action from its button."""
+    action = request.form.get("action", "")
+    try:
+        with database().write() as session:
+            rec = services.perform_transition(
+                session, me(), rec_id, action,
+                reason=request.form.get("reason") or None, into=_int("into"),
+            )
+            state = rec.state.label
+    except DomainError as error:
+        return refused(error)
+    flash(_("Done: the recommendation is now %(state)s.", state=_(state)), "success")
+    return _back(rec_id)
+
+
+@blueprint.post("/recommendations/<int:rec_id>/decisions")
+@login_required
+def decide(rec_id: int) -> ResponseReturnValue:
+    """Approve or object to the revision shown on the page, for my agency."""
+    try:
+        with database().write() as session:
+            services.record_decision(
+                session, me(), rec_id, request.form.get("decision", ""),
+                revision=_int("revision") or 0, reason=request.form.get("reason") or None,
+            )
+    except DomainError as error:
+        return refused(error)
+    flash(_("Your agency's decision is recorded."), "success")
+    return _back(rec_id, "#approvals")
+
+
+@blueprint.post("/recommendations/<int:rec_id>/threads")
+@login_required
+def start_thread(rec_id: int) -> ResponseReturnValue:
+    """Start a thread, optionally on a passage quoted from a revision."""
+    try:
+        with database().write() as session:
+            thread = services.start_thread(
+                session, me(), rec_id, body=request.form.get("body", ""),
+                revision=_int("revision"), quote=request.form.get("quote") or None,
+            )
+            anchor = f"#thread-{thread.id}"
+    except DomainError as error:
+        return refused(error)
+    return _back(rec_id, anchor)
+
+
+@blueprint.post("/threads/<int:thread_id>/comments")
+@login_required
+def reply(thread_id: int) -> ResponseReturnValue:
+    try:
+        with database().write() as session:
+            comment = services.add_comment(session, me(), thread_id, body=request.form.get("body", ""))
+            rec_id = comment.thread.recommendation_id
+    except DomainError as error:
+        return refused(error)
+    return _back(rec_id, f"#thread-{thread_id}")
+
+
+@blueprint.post("/threads/<int:thread_id>/<any(resolve, reopen):verb>")
+@login_required
+def moderate(thread_id: int, verb: str) -> ResponseReturnValue:
+    service = services.resolve_thread if verb == "resolve" else services.reopen_thread
+    try:
+        with database().write() as session:
+            rec_id = service(session, me(), thread_id).recommendation_id
+    except DomainError as error:
+        return refused(error)
+    return _back(rec_id, f"#thread-{thread_id}")
