@@ -373,7 +373,11 @@ DEMO_ID_BOUNDS = {
     "thread_id": 6,
     "copy_id": 3,
     "number": 4,
-    # body fields
+    # query parameters
+    "from": 4,
+    "to": 4,
+    "recommendation": 8,
+    # body fields (and the query parameter `process`)
     "process": 2,
     "into": 8,
     "revision": 4,
@@ -402,6 +406,11 @@ def _towards_demo_data(values: Any) -> st.SearchStrategy[Any]:
 @SCHEMA.hook
 def flatmap_path_parameters(context, path_parameters):
     return _towards_demo_data(path_parameters)
+
+
+@SCHEMA.hook
+def flatmap_query(context, query):
+    return _towards_demo_data(query)
 
 
 @SCHEMA.hook

@@ -133,14 +133,44 @@ def browser_context_args(live_server: LiveServer) -> dict[str, Any]:
 # --- people and screenshots ----------------------------------------------------------------
 
 
+class ConsoleWatch:
+    """What the browser reports on a page's console as an error (a Content Security Policy
+    violation is one), and uncaught script exceptions."""
+
+    def __init__(self, page: Any, who: str = "") -> None:
+        self.who = who
+        self.errors: list[str] = []
+        page.on("console", self._on_console)
+        page.on("pageerror", lambda error: self.errors.append(f"{who}: uncaught: {error}"))
+
+    def _on_console(self, message: Any) -> None:
+        if message.type == "error":
+            self.errors.append(f"{self.who}: {message.text} ({message.location.get('url', '')})")
+
+    @property
+    def csp_violations(self) -> list[str]:
+        return [e for e in self.errors if "Content Security Policy" in e]
+
+    @property
+    def uncaught(self) -> list[str]:
+        return [e for e in self.errors if ": uncaught: " in e]
+
+
 @pytest.fixture
-def sign_in(new_context) -> Callable[..., Any]:
+def consoles() -> list[ConsoleWatch]:
+    """The console of every page `sign_in` opened in this test."""
+    return []
+
+
+@pytest.fixture
+def sign_in(new_context, consoles: list[ConsoleWatch]) -> Callable[..., Any]:
     """`sign_in("aigerim")` → a page of a browser context of aigerim's own, signed in through
-    the real form with the keyboard, on the inbox."""
+    the real form with the keyboard, on the inbox. Its console is watched (see `consoles`)."""
     from playwright.sync_api import expect
 
     def _sign_in(username: str, password: str = demo.DEMO_PASSWORD, *, screenshot: str | None = None):
         page = new_context().new_page()
+        consoles.append(ConsoleWatch(page, username))
         page.goto("/sign-in")
         page.get_by_label("Username").fill(username)
         page.get_by_label("Password").fill(password)

@@ -11,11 +11,11 @@ import re
 from collections.abc import Callable
 
 import pytest
-from playwright.sync_api import ConsoleMessage, Page, expect
+from playwright.sync_api import Page, expect
 
 from config import demo
 
-from .conftest import LiveServer, shoot
+from .conftest import ConsoleWatch, LiveServer, shoot
 
 pytestmark = pytest.mark.browser
 
@@ -78,24 +78,11 @@ def audit_rows(page: Page) -> list[dict[str, str]]:
     return rows
 
 
-class ConsoleWatch:
-    """Console errors (a CSP violation is one) and uncaught exceptions of one page."""
-
-    def __init__(self, page: Page) -> None:
-        self.errors: list[str] = []
-        page.on("console", self._on_console)
-        page.on("pageerror", lambda error: self.errors.append(f"uncaught: {error}"))
-
-    def _on_console(self, message: ConsoleMessage) -> None:
-        if message.type == "error":
-            self.errors.append(f"{message.text} ({message.location.get('url', '')})")
-
-
 # --- the journey ------------------------------------------------------------------------------
 
 
 def test_a_recommendation_from_first_draft_to_adoption(
-    sign_in: Callable[..., Page], live_server: LiveServer
+    sign_in: Callable[..., Page], live_server: LiveServer, consoles: list[ConsoleWatch]
 ) -> None:
     # Aigerim, national expert of the Kazakh border service, drafts a recommendation at the
     # workshop, addressed to the Kyrgyz border service too.
@@ -117,7 +104,9 @@ def test_a_recommendation_from_first_draft_to_adoption(
     # She edits it in the editor; the live preview renders her Markdown as she types.
     aigerim.get_by_role("link", name="Edit the text").click()
     expect(aigerim.get_by_role("heading", level=1, name=f"Edit: {TITLE}")).to_be_visible()
-    console = ConsoleWatch(aigerim)
+    # The editor is the page with the most script: the browser reports no error at all on
+    # it (a Content Security Policy violation would be one), from loading to saving.
+    console = ConsoleWatch(aigerim, "aigerim")
     aigerim.reload()  # the watch sees the editor load from the start
     body = aigerim.get_by_label("Text (Markdown)")
     preview = aigerim.get_by_role("region", name="Preview")
@@ -191,9 +180,10 @@ def test_a_recommendation_from_first_draft_to_adoption(
     expect(serik.get_by_text("Nothing was changed.")).to_be_visible()
     shoot(serik, "refused-409-stale-approval")
     serik.get_by_role("link", name="Go back").click()
+    approvals = serik.get_by_role("region", name="Approvals")
+    expect(approvals.get_by_role("row").filter(has_text="KZ-BS")).to_contain_text("no decision yet")
 
     # Both addressed agencies approve the current revision.
-    serik.reload()
     serik.get_by_role("button", name="Approve revision 4 for KZ-BS").click()
     flash(serik, "Your agency's decision is recorded.")
     chynara.get_by_role("navigation", name="Main").get_by_role("link", name="Inbox").click()
@@ -267,6 +257,10 @@ def test_a_recommendation_from_first_draft_to_adoption(
     expect(admin.get_by_role("heading", level=1, name="Administration")).to_be_visible()
     shoot(admin, "admin")
 
+    # On every page anyone opened: no Content Security Policy violation, no script error.
+    problems = [p for watch in consoles for p in watch.csp_violations + watch.uncaught]
+    assert problems == [], problems
+
 
 def open_diff(page: Page, old: int, new: int) -> None:
     """On the history page: choose two revisions and compare them."""
@@ -301,7 +295,7 @@ def test_another_agencys_private_draft_is_not_found(
 
 
 def test_a_conflicting_edit_keeps_the_second_authors_text(
-    sign_in: Callable[..., Page], live_server: LiveServer
+    sign_in: Callable[..., Page], live_server: LiveServer, consoles: list[ConsoleWatch]
 ) -> None:
     """Ilze and Kadri, EU experts, open the editor on the same revision and both rewrite the
     same paragraph. Ilze saves first; Kadri's save shows the conflict page with both versions,
@@ -347,3 +341,5 @@ def test_a_conflicting_edit_keeps_the_second_authors_text(
     flash(kadri, re.compile(r"^Saved as revision \d+\.$"))
     expect(kadri.locator("#text")).to_contain_text("every two weeks at the busiest crossing points")
     expect(kadri.get_by_role("link", name="Reopen it in the editor")).to_have_count(0)
+    problems = [p for watch in consoles for p in watch.csp_violations + watch.uncaught]
+    assert problems == [], problems

@@ -195,7 +195,17 @@ def test_date_filters_are_whole_utc_days(as_user, session):
     assert "No event matches these filters." in text(empty)
 
 
-@pytest.mark.parametrize("query", ["recommendation=abc", "from=12/31/2024", "to=tomorrow"])
+def test_extreme_but_valid_filters_answer_normally(as_user):
+    auditor = as_user("auditor")
+    everything = shown_events(auditor.get("/audit"))
+    assert shown_events(auditor.get("/audit?from=0001-01-01&to=9999-12-31")) == everything
+    assert auditor.get("/audit?page=999999999").status_code == 200
+    assert shown_events(auditor.get("/audit?page=%C2%B2")) == everything  # "²" is no page number
+    assert shown_events(auditor.get("/audit?recommendation=999999999")) == []
+
+
+@pytest.mark.parametrize("query", ["recommendation=abc", "recommendation=99999999999999999999",
+                                   "recommendation=%C2%B2", "from=12/31/2024", "to=tomorrow"])
 def test_malformed_filters_are_refused_with_a_sentence(as_user, query):
     answer = as_user("auditor").get(f"/audit?{query}")
     assert answer.status_code == 422
@@ -341,6 +351,8 @@ def test_the_lists_show_what_there_is(as_user, world):
     row = users.split('<tr id="user-kz_approver">')[1].split("</tr>")[0]
     assert "KZ-BS" in row and "Approver" in row and "active" in row and "/admin/users/kz_approver/disable" in row
     assert '<legend>Roles</legend>' in users and 'for="role-eu_expert"' in users
+    assert "EU bodies only" in users and "national agencies only" in users
+    assert "/admin/users/admin/disable" not in users  # no button to lock oneself out
     processes = text(admin.get("/admin/processes"))
     assert world.process.title in processes and "KG-BS, KZ-BS, LV-SBG, UZ-CS" in processes
     assert '<legend>Agencies taking part</legend>' in processes

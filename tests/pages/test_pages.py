@@ -340,3 +340,28 @@ def test_statements_per_page_do_not_grow(app, pages, session, world):
     session.commit()
     assert count_statements(app, pages, f"/processes/{world.process.id}") == few
     assert count_statements(app, pages, "/") == inbox_few
+
+
+def test_a_refused_save_gives_the_typed_text_back(pages, session, world):
+    """The state moved on while someone was editing: the save is refused, the text is not lost."""
+    rec = world.draft(session)
+    session.commit()
+    pages.sign_in("kz_expert")
+    world.fire(session, rec, "submit", "kz_expert")
+    session.commit()
+    response = pages.post(f"/recommendations/{rec.id}/edit", {
+        "title": rec.title, "body": "My careful new wording.", "summary": "", "base_revision": "1",
+    })
+    assert response.status_code == 409
+    assert "My careful new wording." in response.get_data(as_text=True)
+
+
+def test_no_template_uses_inline_style_or_script():
+    """The CSP allows neither; a stray attribute would silently not work."""
+    from pathlib import Path
+
+    import web
+
+    for template in (Path(web.__file__).parent / "templates").rglob("*.html"):
+        html = template.read_text()
+        assert 'style="' not in html and "<script>" not in html and " onclick=" not in html, template.name

@@ -11,6 +11,7 @@ Every operation lists every status it can give; `tests/api/test_openapi.py` hold
 from __future__ import annotations
 
 import functools
+import json
 from typing import Any
 
 from flask import Blueprint, Response, jsonify
@@ -133,7 +134,6 @@ def _schemas() -> dict[str, Schema]:
                             "description": "Where to read the conflict copy (GET /conflict-copies/{copy_id}).",
                         },
                     },
-                    required=["current_revision", "your_text_saved_as"],
                 ),
             },
             description=(
@@ -141,7 +141,10 @@ def _schemas() -> dict[str, Schema]:
                 "nothing changed on the recommendation, and the text sent is kept as a conflict copy."
             ),
         ),
-        "TokenRequest": _object({"username": STRING, "password": STRING}),
+        "TokenRequest": _object(
+            {"username": STRING, "password": STRING},
+            examples=[{"username": "aigerim", "password": "correct horse battery staple"}],
+        ),
         "Token": _object(
             {
                 "token": {"type": "string", "description": "Send it as `Authorization: Bearer <token>`."},
@@ -212,11 +215,6 @@ def _schemas() -> dict[str, Schema]:
                     "description": "Recommendations merged into this one.",
                 },
             },
-            required=[
-                "id", "process", "title", "body", "body_html", "state", "proposing_agency",
-                "addressed_agencies", "revision", "created_by", "created_at", "updated_at",
-                "allowed_actions", "approvals", "merged_into",
-            ],
         ),
         "RevisionSummary": _object(
             {
@@ -247,7 +245,6 @@ def _schemas() -> dict[str, Schema]:
                     description="The revision its author started from (null for the first).",
                 ),
             },
-            required=["number", "title", "body", "author", "created_at", "summary"],
         ),
         "Diff": _object(
             {
@@ -347,6 +344,15 @@ def _schemas() -> dict[str, Schema]:
                 "summary": _nullable("string", maxLength=MAX_SUMMARY),
             },
             required=["process", "title"],
+            examples=[
+                {
+                    "process": 1,
+                    "title": "Joint patrols on the common border",
+                    "body": "Neighbouring border agencies **patrol jointly** at agreed sections.",
+                    "addressed_agencies": ["KZ-SRC"],
+                    "summary": "First draft",
+                }
+            ],
         ),
         "RecommendationEdit": _object(
             {
@@ -359,6 +365,14 @@ def _schemas() -> dict[str, Schema]:
                 "summary": _nullable("string", maxLength=MAX_SUMMARY),
             },
             required=["title", "body", "base_revision"],
+            examples=[
+                {
+                    "title": "Inter-agency coordination council at each border crossing point",
+                    "body": "A coordination council meets monthly at each crossing point.",
+                    "base_revision": 2,
+                    "summary": "Monthly meetings",
+                }
+            ],
         ),
         "TransitionRequest": _object(
             {
@@ -371,6 +385,11 @@ def _schemas() -> dict[str, Schema]:
                 "into": _nullable("integer", description="merge only: the recommendation to merge into."),
             },
             required=["action"],
+            examples=[
+                {"action": "submit"},
+                {"action": "withdraw", "reason": "Covered by the national single-window programme."},
+                {"action": "merge", "into": 3},
+            ],
         ),
         "DecisionRequest": _object(
             {
@@ -379,6 +398,10 @@ def _schemas() -> dict[str, Schema]:
                 "reason": _nullable("string", maxLength=MAX_REASON, description="Required to object."),
             },
             required=["decision", "revision"],
+            examples=[
+                {"decision": "approve", "revision": 2},
+                {"decision": "object", "revision": 2, "reason": "Weekly meetings are too frequent."},
+            ],
         ),
         "NewThread": _object(
             {
@@ -387,8 +410,12 @@ def _schemas() -> dict[str, Schema]:
                 "quote": _nullable("string", maxLength=MAX_QUOTE, description="A passage of that revision."),
             },
             required=["body"],
+            examples=[{"body": "Could small crossing points meet monthly instead?", "quote": "meets weekly"}],
         ),
-        "NewComment": _object({"body": {"type": "string", "maxLength": MAX_COMMENT}}),
+        "NewComment": _object(
+            {"body": {"type": "string", "maxLength": MAX_COMMENT}},
+            examples=[{"body": "Agreed in principle; I will propose wording."}],
+        ),
     }
     for name in ("Agency", "Process", "Recommendation", "RevisionSummary", "Thread", "AuditEvent"):
         schemas[f"{name}Page"] = _page_of(name)
@@ -414,6 +441,15 @@ RETRY_AFTER = {
 }
 
 
+WWW_AUTHENTICATE = {
+    "WWW-Authenticate": {
+        "description": "`Bearer realm=\"accord\"`, on every 401.",
+        "required": True,
+        "schema": {"type": "string"},
+    }
+}
+
+
 def _responses() -> dict[str, Any]:
     return {
         "BadRequest": _error(
@@ -422,14 +458,7 @@ def _responses() -> dict[str, Any]:
             "integer or an ISO 8601 time (`wrong_type`, `missing_parameter`)."
         ),
         "Unauthenticated": _error(
-            "No bearer token, or one that is unknown, expired or revoked.",
-            headers={
-                "WWW-Authenticate": {
-                    "description": "`Bearer realm=\"accord\"`.",
-                    "required": True,
-                    "schema": {"type": "string"},
-                }
-            },
+            "No bearer token, or one that is unknown, expired or revoked.", headers=WWW_AUTHENTICATE
         ),
         "Forbidden": _error("The caller sees the object but their role or agency does not allow this."),
         "NotFound": _error("Absent, or not visible to the caller (the two answer alike)."),
@@ -466,7 +495,7 @@ def _page_parameters() -> list[dict[str, Any]]:
 
 
 def _path_id(name: str, description: str) -> dict[str, Any]:
-    return {"name": name, "in": "path", "required": True, "description": description, "schema": ID}
+    return {"name": name, "in": "path", "required": True, "description": description, "schema": ID, "example": 1}
 
 
 REC_ID = _path_id("rec_id", "The recommendation's id.")
@@ -553,7 +582,10 @@ def _paths() -> dict[str, Any]:
                 public=True,
                 success=(201, "The new token; it is shown only here.", _ref("Token")),
                 extra={
-                    401: _error("The username or password is not correct (`wrong_credentials`)."),
+                    401: _error(
+                        "The username or password is not correct (`wrong_credentials`).",
+                        headers=WWW_AUTHENTICATE,
+                    ),
                     429: _error("Too many failed sign-ins (`rate_limited`).", headers=RETRY_AFTER),
                 },
             )
@@ -702,8 +734,8 @@ def _paths() -> dict[str, Any]:
                 tag="revisions",
                 parameters=[
                     REC_ID,
-                    _query("from", INTEGER, "The older revision's number.", required=True),
-                    _query("to", INTEGER, "The newer revision's number.", required=True),
+                    {**_query("from", INTEGER, "The older revision's number.", required=True), "example": 1},
+                    {**_query("to", INTEGER, "The newer revision's number.", required=True), "example": 2},
                 ],
                 description="404 when either revision does not exist.",
                 errors=(400, 404),
@@ -830,7 +862,11 @@ def _paths() -> dict[str, Any]:
                 "Walk the audit chain (auditors and administrators)",
                 tag="audit",
                 errors=(403,),
-                success=(200, "Whether every event matches its hash and links to the previous.", _ref("Verification")),
+                success=(
+                    200,
+                    "Whether every event matches its hash and links to the previous one.",
+                    _ref("Verification"),
+                ),
             )
         },
         "/openapi.json": {
@@ -854,6 +890,11 @@ def _paths() -> dict[str, Any]:
 def openapi_document() -> dict[str, Any]:
     """The OpenAPI 3.1 document of the API, built once. Callers must not change it (copy it
     first, e.g. with `copy.deepcopy`, to hand it to a tool that does)."""
+    # Through JSON and back: plain JSON data, with no part shared between two places.
+    return json.loads(json.dumps(_build()))
+
+
+def _build() -> dict[str, Any]:
     return {
         "openapi": OPENAPI_VERSION,
         "info": {

@@ -9,6 +9,7 @@ from flask import Blueprint, Flask, Response, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from flask_wtf.csrf import CSRFError
 
 from workflow.errors import DomainError
 from workflow.services.audit_log import reads_whole_log
@@ -52,22 +53,49 @@ STATE_LABELS = {
 }
 
 
+#: How a decision reads once taken, in the list of decisions on a recommendation's page.
+ACTION_DONE = {
+    "create": _l("Drafted"),
+    "submit": _l("Submitted for national review"),
+    "request_changes": _l("Changes requested"),
+    "endorse": _l("Endorsed"),
+    "return": _l("Returned to national review"),
+    "adopt": _l("Adopted"),
+    "merge": _l("Merged"),
+    "withdraw": _l("Withdrawn"),
+}
+
+
 @blueprint.app_context_processor
 def labels() -> dict[str, Any]:
-    return {"action_labels": ACTION_LABELS, "state_labels": STATE_LABELS}
+    return {"action_labels": ACTION_LABELS, "state_labels": STATE_LABELS, "action_done": ACTION_DONE}
 
 
-def refused(error: DomainError) -> tuple[str, int]:
-    """A refused action, as a page: the sentence, the status, a way back. Nothing changed."""
+def refused(error: DomainError, *, kept_text: str | None = None) -> tuple[str, int]:
+    """A refused action, as a page: the sentence, the status, a way back. Nothing changed.
+
+    `kept_text` is what the person typed, shown back so it is not lost with the refusal.
+    """
     status = next(s for cls, s in STATUS.items() if isinstance(error, cls))
     back = request.referrer if request.referrer and request.referrer.startswith(request.host_url) else None
-    return render_template("pages/refused.html", error=error, status=status, back=back), status
+    return render_template(
+        "pages/refused.html", error=error, status=status, back=back, kept_text=kept_text
+    ), status
 
 
 def init_app(app: Flask) -> None:
     from . import admin, audit, auth, editor, history, inbox, processes, recommendations  # noqa: F401  (routes)
 
     app.register_blueprint(blueprint)
+
+    @app.errorhandler(CSRFError)
+    def csrf_refused(error: CSRFError) -> Response | tuple[str, int]:
+        if request.path.startswith("/api/"):
+            from ..api.errors import error_response
+
+            return error_response(400, "csrf", error.description)
+        message = _("This form has expired or did not come from Accord. Reload the page and try again.")
+        return render_template("pages/refused.html", error=None, status=400, message=message, back=None), 400
 
     @app.errorhandler(404)
     def not_found(error: Exception) -> Response | tuple[str, int]:

@@ -3,6 +3,7 @@ everyone else). Every change goes through a service, so every change is an audit
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -45,10 +46,16 @@ KIND_LABELS = {
     AgencyKind.eu: _l("EU body"),
 }
 
+#: What a role that fits only one kind of agency says beside its checkbox.
+ONLY_IN_KIND = {
+    AgencyKind.national: _l("national agencies only"),
+    AgencyKind.eu: _l("EU bodies only"),
+}
+
 
 @blueprint.app_context_processor
 def admin_labels() -> dict[str, Any]:
-    return {"role_labels": ROLE_LABELS, "kind_labels": KIND_LABELS}
+    return {"role_labels": ROLE_LABELS, "kind_labels": KIND_LABELS, "only_in_kind": ONLY_IN_KIND}
 
 
 def _status(error: DomainError) -> int:
@@ -57,7 +64,7 @@ def _status(error: DomainError) -> int:
 
 def _page_number() -> int:
     value = request.values.get("page", "1")
-    return int(value) if value.isdigit() and int(value) > 0 else 1
+    return max(1, int(value)) if re.fullmatch(r"[0-9]{1,9}", value) else 1
 
 
 def _render(

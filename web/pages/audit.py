@@ -3,6 +3,7 @@ administrators; the service refuses everyone else)."""
 
 from __future__ import annotations
 
+import re
 from contextlib import ExitStack
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -19,6 +20,9 @@ from . import blueprint, refused
 from .context import database, me
 
 PER_PAGE = 50
+
+#: A page or id as typed: ASCII digits, few enough to fit any database's integer.
+_NUMBER = re.compile(r"[0-9]{1,9}")
 
 #: Filter fields as they appear in the query string, in the order of the form.
 FILTER_FIELDS = ("recommendation", "actor", "agency", "action", "from", "to")
@@ -46,7 +50,7 @@ def _day(raw: str, label: str) -> date | None:
 def _parse_filters(raw: dict[str, str]) -> EventFilters:
     """The query string as service filters: dates are whole UTC days, both ends included."""
     recommendation = raw["recommendation"].lstrip("#")
-    if recommendation and not recommendation.isdigit():
+    if recommendation and not _NUMBER.fullmatch(recommendation):
         raise InvalidInput(_("The recommendation must be a number, such as 12."))
     since, until = _day(raw["from"], _("From")), _day(raw["to"], _("To"))
     return EventFilters(
@@ -55,13 +59,14 @@ def _parse_filters(raw: dict[str, str]) -> EventFilters:
         actor_agency=raw["agency"] or None,
         action=raw["action"] or None,
         since=datetime.combine(since, time.min, UTC) if since else None,
-        until=datetime.combine(until + timedelta(days=1), time.min, UTC) if until else None,
+        # the end day is included: until the start of the next one (no end after the last day)
+        until=datetime.combine(until + timedelta(days=1), time.min, UTC) if until and until < date.max else None,
     )
 
 
 def _page_number() -> int:
     value = request.args.get("page", "1")
-    return int(value) if value.isdigit() and int(value) > 0 else 1
+    return max(1, int(value)) if _NUMBER.fullmatch(value) else 1
 
 
 @blueprint.get("/audit")

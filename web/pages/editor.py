@@ -76,7 +76,8 @@ def _save(rec_id: int) -> ResponseReturnValue:
         )
         return render_template("pages/editor.html", form=form, error=error.message, copy_id=copy_id), 422
     except DomainError as error:
-        return refused(error)
+        # Refused (the state moved on, say): the typed text comes back, so nothing is lost.
+        return refused(error, kept_text=body)
     if result.editor is not None:
         return render_template("pages/conflict.html", form=result.editor), 409
     if outcome.revision is None:

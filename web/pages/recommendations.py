@@ -11,7 +11,7 @@ from workflow import services
 from workflow.errors import DomainError
 from workflow.states import State
 
-from . import blueprint, refused
+from . import STATE_LABELS, blueprint, refused
 from .context import database, me
 
 #: The main path drawn at the top of the page.
@@ -50,10 +50,10 @@ def transition(rec_id: int) -> ResponseReturnValue:
                 session, me(), rec_id, action,
                 reason=request.form.get("reason") or None, into=_int("into"),
             )
-            state = rec.state.label
+            state = rec.state.value
     except DomainError as error:
         return refused(error)
-    flash(_("Done: the recommendation is now %(state)s.", state=_(state)), "success")
+    flash(_("Done: the recommendation is now in the state “%(state)s”.", state=STATE_LABELS[state]), "success")
     return _back(rec_id)
 
 

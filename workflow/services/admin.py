@@ -201,6 +201,11 @@ class UserDirectory:
     roles: Sequence[Role]
     #: Which agency kinds each role fits, to say so beside the role checkboxes.
     role_kinds: dict[Role, frozenset[AgencyKind]]
+    #: The administrator reading it, whose own account they may not disable.
+    reader_id: int | None = None
+
+    def may_disable(self, user: User) -> bool:
+        return user.active and user.id != self.reader_id
 
 
 def user_directory(
@@ -219,6 +224,7 @@ def user_directory(
         agencies=_all_agencies(session),
         roles=list(Role),
         role_kinds=dict(ROLE_AGENCY_KINDS),
+        reader_id=actor.id,
     )
 
 

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from ..actors import Actor
 from ..errors import NotFound
-from ..models import ConflictCopy, Process, Recommendation, Thread
+from ..models import AuditEvent, ConflictCopy, Process, Recommendation, Thread
 from ..policy import Action, allowed_actions, authorize_create, is_allowed, may_create
 from ..states import REASON_REQUIRED, State, Transition
 from ..visibility import visible_clause
@@ -28,6 +28,8 @@ class Overview:
     merge_targets: list[Recommendation]
     #: Whether the actor may resolve and reopen threads.
     can_moderate: bool
+    #: The workflow decisions taken on it so far (transitions, with their reasons), oldest first.
+    decisions: list[AuditEvent]
 
     def needs_reason(self, action: str) -> bool:
         return action in {t.value for t in REASON_REQUIRED}
@@ -69,9 +71,17 @@ def recommendation_overview(session: Session, actor: Actor, rec_id: int) -> Over
                 .order_by(Recommendation.id)
             ).unique()
         )
+    decisions = list(
+        session.scalars(
+            select(AuditEvent)
+            .where(AuditEvent.recommendation_id == rec.id, AuditEvent.to_state.is_not(None))
+            .order_by(AuditEvent.seq)
+        )
+    )
     return Overview(
         rec, allowed_actions(actor, rec), threads, copies, targets,
         can_moderate=is_allowed(actor, rec, Action.moderate_thread),
+        decisions=decisions,
     )
 
 
