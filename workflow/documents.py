@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from .errors import InvalidInput
 from .models import Process, Recommendation, utcnow
 from .states import State
+from .validation import fits_db_int
 from .visibility import published_clause
 
 FORMATS = ("md", "html", "docx")
@@ -40,7 +41,7 @@ class ProcessDocument:
 
 
 def process_document(session: Session, process_id: int, *, states: Iterable[str]) -> ProcessDocument:
-    process = session.get(Process, process_id)
+    process = session.get(Process, process_id) if fits_db_int(process_id) else None
     if process is None:
         raise InvalidInput(f"No process {process_id}.", code="unknown_process")
     try:

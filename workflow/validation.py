@@ -15,8 +15,33 @@ MAX_COMMENT = 20_000
 MAX_QUOTE = 2_000
 
 # Control characters other than tab, newline and carriage return have no place in text a person
-# wrote, and some (NUL) are refused by PostgreSQL outright.
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# wrote, and some (NUL) are refused by PostgreSQL outright. Lone surrogates (from "\ud800" in
+# JSON) are not text at all and no database driver can store them.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+
+#: The largest id or number an `integer` column holds on both databases. Anything larger names
+#: nothing that exists, and must not reach the database, which would fail on it.
+DB_INT_MAX = 2**31 - 1
+
+
+def fits_db_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and -DB_INT_MAX - 1 <= value <= DB_INT_MAX
+
+
+def is_clean(value: str) -> bool:
+    """Whether a string can be stored or looked up as it is (no control characters or
+    surrogates)."""
+    return not _CONTROL.search(value)
+
+
+def clean_lookup(value: str | None, field: str) -> str | None:
+    """A value used to look something up (a filter, a code): refused if it holds characters
+    no stored value can have."""
+    if value is None:
+        return None
+    if not is_clean(value):
+        raise InvalidInput(f"The {field} contains characters that are not allowed.", code="invalid_text")
+    return value
 
 
 def _text(value: object, field: str, *, limit: int, required: bool, single_line: bool) -> str:

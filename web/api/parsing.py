@@ -14,7 +14,10 @@ _MISSING = object()
 
 def json_body() -> dict[str, Any]:
     """The request body as a JSON object (any content type is read as JSON)."""
-    body = request.get_json(force=True, silent=True)
+    try:
+        body = request.get_json(force=True, silent=True)
+    except RecursionError:  # nested deeper than any real request: not a body we read
+        body = None
     if not isinstance(body, dict):
         raise ApiError("The body must be a JSON object.", code="malformed_json")
     return body
@@ -62,7 +65,10 @@ def query_time(name: str) -> datetime | None:
         moment = datetime.fromisoformat(raw.replace("Z", "+00:00"))
     except ValueError:
         raise ApiError(f"The parameter {name!r} must be an ISO 8601 time.", code="wrong_type") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    try:
+        return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC)
+    except OverflowError:
+        raise ApiError(f"The parameter {name!r} is out of range.", code="out_of_range") from None
 
 
 def pagination() -> dict[str, int]:

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from ..actors import Actor
 from ..errors import InvalidInput, NotFound
+from ..validation import DB_INT_MAX, fits_db_int
 from ..models import Recommendation
 from ..visibility import can_see
 
@@ -36,8 +37,8 @@ class Page(Generic[T]):
 
 
 def paginate(session: Session, stmt: Select[tuple[T]], *, page: int, per_page: int) -> Page[T]:
-    if page < 1:
-        raise InvalidInput("The page number starts at 1.", code="invalid_page")
+    if page < 1 or page > DB_INT_MAX:
+        raise InvalidInput(f"The page number is between 1 and {DB_INT_MAX}.", code="invalid_page")
     if not 1 <= per_page <= MAX_PER_PAGE:
         raise InvalidInput(
             f"per_page must be between 1 and {MAX_PER_PAGE}.", code="invalid_per_page"
@@ -56,6 +57,8 @@ def load_recommendation(
     PostgreSQL; SQLite's write transactions hold the database lock already) and reloaded, so a
     writer that waited for another sees the state that one left.
     """
+    if not fits_db_int(rec_id):
+        raise NotFound("No such recommendation.")
     stmt = select(Recommendation).where(Recommendation.id == rec_id).options(*RECOMMENDATION_LOADING)
     if lock:
         stmt = stmt.with_for_update(of=Recommendation).execution_options(populate_existing=True)

@@ -15,7 +15,7 @@ from ..actors import Actor
 from ..errors import Conflict, InvalidInput, PermissionDenied
 from ..models import ROLE_AGENCY_KINDS, Agency, AgencyKind, Process, Role, User, UserRole
 from ..passwords import check_password_policy, hash_password, needs_rehash, verify_password
-from ..validation import clean_name
+from ..validation import clean_name, is_clean
 from ._common import Page, paginate
 
 _AGENCY_CODE = re.compile(r"^[A-Z0-9][A-Z0-9-]{1,31}$")
@@ -251,9 +251,13 @@ def process_directory(
 def authenticate(session: Session, username: str, password: str) -> User | None:
     """The active user with these credentials, or None. Unknown names cost the same time as a
     wrong password, so response times do not reveal which usernames exist."""
+    username = str(username).strip().lower()
+    if not is_clean(username):  # no stored username has such characters; nor can it be looked up
+        verify_password(_dummy_hash(), password)
+        return None
     user = session.scalar(
         select(User)
-        .where(User.username == str(username).strip().lower())
+        .where(User.username == username)
         .options(selectinload(User.role_rows))  # the user acts once signed in
     )
     if user is None:

@@ -6,7 +6,7 @@ import csv
 import io
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
@@ -15,6 +15,7 @@ from .. import audit
 from ..actors import Actor
 from ..errors import InvalidInput, PermissionDenied
 from ..models import AuditEvent, Recommendation, Role
+from ..validation import clean_lookup, fits_db_int
 from ..visibility import visible_clause
 from ._common import Page, paginate
 
@@ -44,6 +45,21 @@ class EventFilters:
     action: str | None = None
     since: datetime | None = None
     until: datetime | None = None
+
+    def __post_init__(self) -> None:
+        """Refuse values that could name nothing stored (and that a database would fail on)."""
+        if self.recommendation is not None and not fits_db_int(self.recommendation):
+            raise InvalidInput("No such recommendation.", code="unknown_recommendation")
+        for name in ("actor_name", "actor_agency", "action"):
+            clean_lookup(getattr(self, name), name.replace("_", " "))
+        for name in ("since", "until"):
+            moment = getattr(self, name)
+            if moment is None:
+                continue
+            try:
+                object.__setattr__(self, name, moment.astimezone(UTC))
+            except (OverflowError, ValueError):
+                raise InvalidInput(f"The {name} time is out of range.", code="invalid_time") from None
 
     def apply(self, stmt: Select[tuple[AuditEvent]]) -> Select[tuple[AuditEvent]]:
         if self.recommendation is not None:

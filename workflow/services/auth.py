@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, joinedload
 from .. import audit
 from ..errors import RateLimited, Unauthenticated
 from ..models import ApiToken, SignInFailure, TokenPurpose, User, utcnow
+from ..validation import is_clean
 from .admin import authenticate
 
 TOKEN_LIFETIME = timedelta(days=30)
@@ -139,7 +140,10 @@ def revoke_token(session: Session, user: User, token_id: int) -> None:
 
 
 def _normal(username: str) -> str:
-    return str(username).strip().lower()
+    """The key failures are counted under: the name as typed, made storable (a NUL or a lone
+    surrogate is written escaped, so even such guesses are counted and limited)."""
+    name = str(username).strip().lower()
+    return name if is_clean(name) else name.encode("unicode_escape").decode("ascii")
 
 
 def _aware(moment: datetime) -> datetime:

@@ -12,6 +12,7 @@ from ..errors import NotFound
 from ..models import AuditEvent, ConflictCopy, Process, Recommendation, Thread
 from ..policy import Action, allowed_actions, authorize_create, is_allowed, may_create
 from ..states import REASON_REQUIRED, State, Transition
+from ..validation import fits_db_int
 from ..visibility import visible_clause
 from ._common import RECOMMENDATION_LOADING, Page, load_recommendation
 from .recommendations import list_recommendations
@@ -113,7 +114,7 @@ def process_listing(
 ) -> ProcessListing:
     """A process the actor's agency takes part in (any, for auditors and administrators), with
     the recommendations they may see in it."""
-    process = session.get(Process, process_id)
+    process = session.get(Process, process_id) if fits_db_int(process_id) else None
     if process is None or not can_see_process(actor, process):
         raise NotFound("No such process.")
     listed = list_recommendations(
@@ -124,7 +125,7 @@ def process_listing(
 
 def new_recommendation_form(session: Session, actor: Actor, process_id: int) -> Process:
     """The process to draft in, if the actor may draft there (else NotFound/PermissionDenied)."""
-    process = session.get(Process, process_id)
+    process = session.get(Process, process_id) if fits_db_int(process_id) else None
     if process is None or not can_see_process(actor, process):
         raise NotFound("No such process.")
     authorize_create(actor, process)

@@ -17,7 +17,15 @@ from ..models import Agency, ConflictCopy, Process, Recommendation, Revision, co
 from ..policy import Action, authorize, authorize_create
 from ..rendering import render_markdown
 from ..states import REASON_REQUIRED, State, Transition, fire
-from ..validation import clean_body, clean_reason, clean_summary, clean_title
+from ..validation import (
+    clean_body,
+    clean_lookup,
+    clean_reason,
+    clean_summary,
+    clean_title,
+    fits_db_int,
+    is_clean,
+)
 from ..visibility import visible_clause
 from ._common import RECOMMENDATION_LOADING, Page, load_recommendation, paginate
 
@@ -60,6 +68,9 @@ def _agencies_by_code(session: Session, codes: object, process: Process) -> list
     if not isinstance(codes, list | tuple) or not all(isinstance(c, str) for c in codes):
         raise InvalidInput("addressed_agencies must be a list of agency codes.", code="invalid_type")
     wanted = list(dict.fromkeys(codes))
+    unusable = [code for code in wanted if not is_clean(code)]
+    if unusable:
+        raise InvalidInput("An agency code contains characters that are not allowed.", code="unknown_agency")
     found = {a.code: a for a in session.scalars(select(Agency).where(Agency.code.in_(wanted)))}
     unknown = [code for code in wanted if code not in found]
     if unknown:
@@ -84,7 +95,7 @@ def create_recommendation(
     summary: str = "",
 ) -> Recommendation:
     """A national expert drafts a recommendation for their own agency; it starts at revision 1."""
-    process = session.get(Process, process_id) if isinstance(process_id, int) else None
+    process = session.get(Process, process_id) if fits_db_int(process_id) else None
     if process is None:
         raise InvalidInput("No such process.", code="unknown_process")
     authorize_create(actor, process)
@@ -301,6 +312,9 @@ def list_recommendations(
     per_page: int = 50,
 ) -> Page[Recommendation]:
     """Recommendations the actor may see, filtered, newest change first."""
+    q, agency, state = clean_lookup(q, "search"), clean_lookup(agency, "agency"), clean_lookup(state, "state")
+    if process is not None and not fits_db_int(process):
+        raise InvalidInput("No such process.", code="unknown_process")
     stmt = select(Recommendation).where(visible_clause(actor)).options(*RECOMMENDATION_LOADING)
     if state:
         try:
@@ -331,6 +345,8 @@ def _escape_like(text: str) -> str:
 
 
 def _revision(session: Session, rec: Recommendation, number: int) -> Revision:
+    if not fits_db_int(number):
+        raise NotFound(f"No revision {number} of this recommendation.")
     revision = session.scalar(
         select(Revision).where(Revision.recommendation_id == rec.id, Revision.number == number)
     )
@@ -378,7 +394,7 @@ def list_conflict_copies(session: Session, actor: Actor, rec_id: int) -> list[Co
 
 def get_conflict_copy(session: Session, actor: Actor, copy_id: int) -> ConflictCopy:
     """A conflict copy, to reopen in the editor; only its author sees it."""
-    copy = session.get(ConflictCopy, copy_id)
+    copy = session.get(ConflictCopy, copy_id) if fits_db_int(copy_id) else None
     if copy is None or copy.author_id != actor.id:
         raise NotFound("No such conflict copy.")
     load_recommendation(session, actor, copy.recommendation_id)

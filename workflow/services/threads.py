@@ -11,7 +11,7 @@ from ..errors import Conflict, InvalidInput, NotFound
 from ..models import Comment, Revision, Thread, utcnow
 from ..policy import Action, authorize
 from ..rendering import render_markdown
-from ..validation import clean_comment, clean_quote
+from ..validation import clean_comment, clean_quote, fits_db_int
 from ..visibility import can_see
 from ._common import Page, load_recommendation, paginate
 
@@ -42,6 +42,8 @@ def start_thread(
     body = clean_comment(body)
     if revision is not None and (not isinstance(revision, int) or isinstance(revision, bool)):
         raise InvalidInput("revision must be a revision number.", code="invalid_type")
+    if revision is not None and not fits_db_int(revision):
+        raise InvalidInput(f"No revision {revision} of this recommendation.", code="unknown_revision")
     if quote is not None:
         quote = clean_quote(quote)
         revision = rec.revision if revision is None else revision
@@ -82,6 +84,8 @@ def start_thread(
 
 
 def _load_thread(session: Session, actor: Actor, thread_id: int) -> Thread:
+    if not fits_db_int(thread_id):
+        raise NotFound("No such thread.")
     thread = session.scalars(
         select(Thread)
         .where(Thread.id == thread_id)
