@@ -140,6 +140,19 @@ def connection_database(connection: Connection) -> ConnectionDatabase:
 
 
 @pytest.fixture
+def app(connection_database: ConnectionDatabase, tmp_path: Path):
+    """The application on this test's connection (API and pages alike)."""
+    from config.settings import Settings
+    from web import create_app
+
+    return create_app(
+        Settings.from_env({"ACCORD_INSTANCE_PATH": str(tmp_path)}),
+        database=connection_database,
+        TESTING=True,
+    )
+
+
+@pytest.fixture
 def world(session: Session) -> World:
     """Agencies, a process and users in every role and relation (see tests/factories.py)."""
     return build_world(session)

@@ -7,9 +7,6 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
-from config.settings import Settings
-from web import create_app
-
 from ..factories import PASSWORD
 
 
@@ -48,15 +45,6 @@ class ApiClient:
 
     def delete(self, path: str, **kwargs: Any):
         return self.call("DELETE", path, **kwargs)
-
-
-@pytest.fixture
-def app(connection_database, tmp_path):
-    return create_app(
-        Settings.from_env({"ACCORD_INSTANCE_PATH": str(tmp_path)}),
-        database=connection_database,
-        TESTING=True,
-    )
 
 
 @pytest.fixture

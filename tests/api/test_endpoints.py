@@ -325,7 +325,7 @@ def test_threads_through_the_api(api, session, world):
     assert [len(x["comments"]) for x in listed["items"]] == [2]
     error_of(api.post(f"/threads/{t['id']}/comments", as_="tj_approver", json={"body": "x"}), 404)
     error_of(api.post(f"/threads/{t['id']}/comments", as_="auditor", json={"body": "x"}), 403)
-    error_of(api.post(f"/threads/99999/reopen", as_="kz_expert"), 404)
+    error_of(api.post("/threads/99999/reopen", as_="kz_expert"), 404)
     error_of(api.post(f"/recommendations/{rec.id}/threads", as_="kg_approver", json={"body": "x", "quote": "absent"}), 422)
     error_of(api.post(f"/recommendations/{rec.id}/threads", as_="kg_approver", json={"body": ["x"]}), 400)
 

@@ -55,9 +55,9 @@ def populate(database):
     """A world, an adopted recommendation and a thread: a row in every immutable table."""
     with database.write() as session:
         world = build_world(session)
-        rec = world.bring_to(session, State.adopted)
-        rec2 = world.bring_to(session, State.national_review)
-        services.start_thread(session, world["kg_approver"], rec2.id, body="Noted.")
+        world.bring_to(session, State.adopted)  # approvals and revisions
+        discussed = world.bring_to(session, State.national_review)
+        services.start_thread(session, world["kg_approver"], discussed.id, body="Noted.")
     return database
 
 

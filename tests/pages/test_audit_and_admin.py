@@ -12,73 +12,15 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from config.settings import Settings
-from web import create_app
 from workflow import audit
 from workflow.models import Agency, AuditEvent, Process, Role, User
 from workflow.states import State
 
-from ..factories import PASSWORD
 from ..helpers import events
-
-CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
-
-
-# --- a client signed in as anyone of the test world ---------------------------------------------
-
-
-class PageClient:
-    """A as_user session: signed in through the sign-in form, posting forms with their token."""
-
-    def __init__(self, client: FlaskClient) -> None:
-        self.client = client
-        self.csrf = ""
-
-    def sign_in(self, username: str, password: str = PASSWORD) -> PageClient:
-        form = self.client.get("/sign-in")
-        token = CSRF.search(form.get_data(as_text=True)).group(1)
-        answer = self.client.post(
-            "/sign-in", data={"username": username, "password": password, "csrf_token": token}
-        )
-        assert answer.status_code == 303, answer.get_data(as_text=True)
-        self.csrf = CSRF.search(self.client.get("/").get_data(as_text=True)).group(1)
-        return self
-
-    def get(self, path: str, **kwargs: Any):
-        # Buffered: a streamed body is read, and its response closed, before the test goes on.
-        kwargs.setdefault("buffered", True)
-        return self.client.get(path, **kwargs)
-
-    def post(self, path: str, data: dict[str, Any] | None = None, *, csrf: bool = True, **kwargs: Any):
-        data = dict(data or {})
-        if csrf:
-            data["csrf_token"] = self.csrf
-        return self.client.post(path, data=data, **kwargs)
-
-
-@pytest.fixture
-def app(connection_database, tmp_path):
-    return create_app(
-        Settings.from_env({"ACCORD_INSTANCE_PATH": str(tmp_path)}),
-        database=connection_database,
-        TESTING=True,
-    )
-
-
-@pytest.fixture
-def as_user(app, world, session):
-    """`as_user("auditor")`: a fresh client signed in as that user of the world."""
-    session.commit()  # the world is visible to the application's sessions
-
-    def signed_in(username: str) -> PageClient:
-        return PageClient(app.test_client()).sign_in(username)
-
-    return signed_in
-
+from .conftest import PageClient
 
 def text(response) -> str:
     return response.get_data(as_text=True)

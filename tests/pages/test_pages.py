@@ -118,7 +118,7 @@ def test_the_session_cookie_is_secure_over_https(app, world, session):
 def test_the_inbox_shows_what_awaits_me_with_the_button_that_does_it(pages, session, world):
     draft = world.draft(session, title="My draft to submit")
     review = world.bring_to(session, State.national_review, title="Awaiting endorsement")
-    owed = world.bring_to(session, State.expert_consolidation, title="Awaiting our approval")
+    world.bring_to(session, State.expert_consolidation, title="Awaiting our approval")
     thread = services.start_thread(session, world["kz_approver"], review.id, body="Is quarterly enough?")
     services.add_comment(session, world["kg_approver"], thread.id, body="Monthly would be better.")
     session.commit()

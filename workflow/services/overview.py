@@ -15,7 +15,7 @@ from ..states import REASON_REQUIRED, State, Transition
 from ..validation import fits_db_int
 from ..visibility import visible_clause
 from ._common import RECOMMENDATION_LOADING, Page, load_recommendation
-from .recommendations import list_recommendations
+from .recommendations import kept_conflict_copies, list_recommendations
 from .reference import can_see_process
 
 
@@ -46,17 +46,7 @@ def recommendation_overview(session: Session, actor: Actor, rec_id: int) -> Over
     threads = list(
         session.scalars(select(Thread).where(Thread.recommendation_id == rec.id).order_by(Thread.id))
     )
-    copies = list(
-        session.scalars(
-            select(ConflictCopy)
-            .where(
-                ConflictCopy.recommendation_id == rec.id,
-                ConflictCopy.author_id == actor.id,
-                ConflictCopy.discarded_at.is_(None),
-            )
-            .order_by(ConflictCopy.id)
-        )
-    )
+    copies = kept_conflict_copies(session, actor, rec)
     targets: list[Recommendation] = []
     if is_allowed(actor, rec, Action.merge):
         targets = list(

@@ -378,7 +378,10 @@ def diff_revisions(
 
 def list_conflict_copies(session: Session, actor: Actor, rec_id: int) -> list[ConflictCopy]:
     """The actor's own conflict copies of this recommendation that they have not discarded."""
-    rec = load_recommendation(session, actor, rec_id)
+    return kept_conflict_copies(session, actor, load_recommendation(session, actor, rec_id))
+
+
+def kept_conflict_copies(session: Session, actor: Actor, rec: Recommendation) -> list[ConflictCopy]:
     return list(
         session.scalars(
             select(ConflictCopy)
