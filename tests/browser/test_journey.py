@@ -343,3 +343,29 @@ def test_a_conflicting_edit_keeps_the_second_authors_text(
     expect(kadri.get_by_role("link", name="Reopen it in the editor")).to_have_count(0)
     problems = [p for watch in consoles for p in watch.csp_violations + watch.uncaught]
     assert problems == [], problems
+
+
+# --- the keyboard alone -----------------------------------------------------------------------
+
+
+def test_an_approver_reads_and_decides_with_the_keyboard_alone(
+    sign_in: Callable[..., Page], live_server: LiveServer
+) -> None:
+    """Dana (KZ-SRC) skips to the content, tabs through the page to her agency's approval button
+    and presses Enter: no mouse needed, and every stop on the way is a real control."""
+    rec = live_server.recommendation_id("Inter-agency coordination council at each border crossing point")
+    dana = sign_in("dana")
+    dana.keyboard.press("Tab")
+    expect(dana.get_by_role("link", name="Skip to content")).to_be_focused()
+    dana.goto(f"/recommendations/{rec}")
+    approve = dana.get_by_role("button", name=re.compile(r"^Approve revision \d+ for KZ-SRC$"))
+    for _ in range(120):
+        dana.keyboard.press("Tab")
+        if approve.evaluate("button => button === document.activeElement"):
+            break
+        tag = dana.evaluate("document.activeElement.tagName")
+        assert tag in {"A", "BUTTON", "INPUT", "TEXTAREA", "SELECT", "MAIN"}, tag
+    else:
+        raise AssertionError("the approval button cannot be reached with Tab")
+    dana.keyboard.press("Enter")
+    expect(dana.get_by_text("Your agency's decision is recorded.")).to_be_visible()
