@@ -127,14 +127,14 @@ def test_a_recommendation_from_first_draft_to_adoption(
 
     # ... and submits it for national review.
     aigerim.get_by_role("button", name="Submit for national review").click()
-    flash(aigerim, "Done: the recommendation is now National review.")
+    flash(aigerim, "Done: the recommendation is now in the state “National review”.")
 
     # Chynara, approver of the Kyrgyz border service (an addressed agency), requests changes.
     chynara = sign_in("chynara")
     open_recommendation(chynara, TITLE)
     chynara.get_by_label("Reason").fill(REQUESTED_CHANGE)
     chynara.get_by_role("button", name="Request changes").click()
-    flash(chynara, "Done: the recommendation is now Draft.")
+    flash(chynara, "Done: the recommendation is now in the state “Draft”.")
 
     # Aigerim finds it back in her inbox, revises and resubmits.
     aigerim.get_by_role("navigation", name="Main").get_by_role("link", name="Inbox").click()
@@ -147,12 +147,12 @@ def test_a_recommendation_from_first_draft_to_adoption(
     )
     flash(aigerim, "Saved as revision 3.")
     aigerim.get_by_role("button", name="Submit for national review").click()
-    flash(aigerim, "Done: the recommendation is now National review.")
+    flash(aigerim, "Done: the recommendation is now in the state “National review”.")
 
     # Serik, approver of the proposing agency, endorses it straight from his inbox.
     serik = sign_in("serik")
     inbox_card(serik, TITLE).get_by_role("button", name="Endorse for expert consolidation").click()
-    flash(serik, "Done: the recommendation is now Expert consolidation.")
+    flash(serik, "Done: the recommendation is now in the state “Expert consolidation”.")
     # The button brought him to the recommendation; he means to approve revision 3 for KZ-BS,
     # but does not click yet...
     expect(serik.get_by_role("heading", level=1, name=TITLE)).to_be_visible()
@@ -197,7 +197,7 @@ def test_a_recommendation_from_first_draft_to_adoption(
     # Ilze adopts it.
     ilze.reload()
     ilze.get_by_role("button", name="Adopt").click()
-    flash(ilze, "Done: the recommendation is now Adopted.")
+    flash(ilze, "Done: the recommendation is now in the state “Adopted”.")
     expect(ilze.get_by_role("list", name="Where it stands").locator("[aria-current=step]")).to_have_text("Adopted")
     shoot(ilze, "recommendation")
 
