@@ -123,7 +123,9 @@ def test_agencies_and_processes(api, world):
 
 
 def create(api, as_="kz_expert", **fields):
-    body = {"process": 1, "title": "Joint patrols", "body": BODY, "addressed_agencies": ["KG-BS"], **fields}
+    # Ids are not reused after a rollback on PostgreSQL: ask which process the world has.
+    process = api.get("/processes", as_="admin").json["items"][0]["id"]
+    body = {"process": process, "title": "Joint patrols", "body": BODY, "addressed_agencies": ["KG-BS"], **fields}
     return api.post("/recommendations", as_=as_, json=body)
 
 
