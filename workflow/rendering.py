@@ -13,8 +13,11 @@ of the libraries does not become a stored XSS in a document many agencies open.
 
 from __future__ import annotations
 
+import atexit
 import html
 import logging
+import multiprocessing
+import multiprocessing.pool
 import re
 import threading
 import unicodedata
@@ -188,23 +191,75 @@ class _PerThreadMarkdown(threading.local):
 _local = _PerThreadMarkdown()
 
 
-def render_markdown(text: str) -> str:
-    """Render user-written Markdown to HTML that is safe to embed in a page.
+#: Texts up to this size render in this process: every input measured, hostile ones included,
+#: renders in a few seconds at most at this size.
+INLINE_LIMIT = 20_000
+#: Longer texts render in a worker process, stopped after this many seconds: Python-Markdown
+#: is super-linear on some crafted inputs (a minute and more at 200 KB), and a save must not
+#: hold the database's write lock, or a CPU, that long.
+RENDER_TIMEOUT = 3.0
 
-    Raw HTML in ``text`` is escaped (shown literally), never interpreted. Images are not
-    in the allow-list and are removed. Links keep only http, https, mailto or relative
-    targets and always get ``rel="noopener noreferrer nofollow"``.
-    """
+_pool_lock = threading.Lock()
+_pool: multiprocessing.pool.Pool | None = None
+
+
+def _convert(text: str) -> str:
+    """Markdown to (unsanitized) HTML, in whichever process runs it."""
     try:
         # reset() first, not after: a previous conversion that raised left its state.
-        rendered = _local.md.reset().convert(text)
+        return _local.md.reset().convert(text)
     except RecursionError:
         # Thousands of nested list items or quotes exhaust Python's stack inside
         # Python-Markdown. Such text was not written by a person: show it as plain
         # paragraphs rather than fail the page, and start the next document afresh.
         log.warning("Markdown nested too deeply; rendered as plain text")
         _local.md = _build_markdown()
-        rendered = _plain_paragraphs(text)
+        return _plain_paragraphs(text)
+
+
+def _worker_pool() -> multiprocessing.pool.Pool:
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            # spawn, not fork: the servers that call this run threads.
+            _pool = multiprocessing.get_context("spawn").Pool(processes=2)
+        return _pool
+
+
+def _stop_pool() -> None:
+    global _pool
+    with _pool_lock:
+        if _pool is not None:
+            _pool.terminate()
+            _pool = None
+
+
+atexit.register(_stop_pool)
+
+
+def _convert_bounded(text: str) -> str:
+    if len(text) <= INLINE_LIMIT:
+        return _convert(text)
+    pending = _worker_pool().apply_async(_convert, (text,))
+    try:
+        return pending.get(RENDER_TIMEOUT)
+    except multiprocessing.TimeoutError:
+        # Stop the stuck worker (and with it the pool: a new one starts on the next call).
+        # The text is kept and shown as plain paragraphs; nothing typed is lost.
+        log.warning("Markdown of %d characters took over %.0f s; rendered as plain text", len(text), RENDER_TIMEOUT)
+        _stop_pool()
+        return _plain_paragraphs(text)
+
+
+def render_markdown(text: str) -> str:
+    """Render user-written Markdown to HTML that is safe to embed in a page.
+
+    Raw HTML in ``text`` is escaped (shown literally), never interpreted. Images are not
+    in the allow-list and are removed. Links keep only http, https, mailto or relative
+    targets and always get ``rel="noopener noreferrer nofollow"``. A long text whose
+    rendering takes more than RENDER_TIMEOUT seconds is shown as plain paragraphs.
+    """
+    rendered = _convert_bounded(text)
     return nh3.clean(
         rendered,
         tags=set(_ALLOWED_TAGS),

@@ -398,3 +398,31 @@ html_ish = st.lists(st.one_of(st.sampled_from(FRAGMENTS), st.text(max_size=4)), 
 @given(st.one_of(html_ish, st.text(max_size=200)))
 def test_any_input_renders_safe(text: str) -> None:
     assert_safe(render_markdown(text))
+
+
+# --- bounded time -------------------------------------------------------------------------
+
+
+def test_a_long_text_renders_in_a_worker_like_any_other():
+    from workflow import rendering
+
+    text = "A paragraph with **bold** words and a [link](https://example.org).\n\n" * 400
+    assert len(text) > rendering.INLINE_LIMIT
+    html = render_markdown(text)
+    assert html.count("<strong>bold</strong>") == 400 and 'rel="noopener noreferrer nofollow"' in html
+
+
+def test_a_text_that_would_take_minutes_is_shown_plain_within_the_limit():
+    """Backtick runs of 200 KB take Python-Markdown over a minute; the save must not wait."""
+    import time
+
+    from workflow import rendering
+
+    hostile = "``a` " * 40_000
+    started = time.monotonic()
+    html = render_markdown(hostile)
+    elapsed = time.monotonic() - started
+    assert elapsed < rendering.RENDER_TIMEOUT + 10  # the limit, plus starting a worker
+    assert html.startswith("<p>``a`") and "<code>" not in html
+    # The pool is back for the next text.
+    assert "<em>x</em>" in render_markdown("*x*\n\n" + "word " * 5_000)
