@@ -103,10 +103,45 @@ def db_upgrade() -> None:
 
 
 @cli.command()
-def demo() -> None:
-    """Load the demo data set (once: a second run changes nothing)."""
+@click.option("--scale", type=click.IntRange(1, 100_000), default=None, metavar="N",
+              help="Then add a generated data set of N recommendations (see config/scale.py).")
+@click.option("--seed", type=int, default=None, help="The generated data set's seed (default 2019).")
+def demo(scale: int | None, seed: int | None) -> None:
+    """Load the demo data set (once: a second run changes nothing).
+
+    With --scale N, load the demo first if the database is empty, then add N recommendations
+    with their whole history: once per database, and only into the demo.
+    """
+    if scale is None and seed is not None:
+        fail("--seed goes with --scale.")
     with _database(migrate=True) as database:
+        if scale is None:
+            _load_demo(database)
+        else:
+            _load_scale(database, scale, 2019 if seed is None else seed)
+
+
+def _load_scale(database: Database, n: int, seed: int) -> None:
+    from config import scale as scale_data
+
+    with database.read() as session:
+        empty = scale_data.is_empty(session)
+        refusal = None if empty else scale_data.refusal(session)
+    if refusal:
+        fail(refusal)
+    if empty:
         _load_demo(database)
+    started = time.perf_counter()
+    try:
+        with database.write() as session:
+            load = scale_data.prepare(session, n, seed)  # checks the rule again, under the lock
+            with click.progressbar(length=load.total, label=f"Generating {n:,} recommendations",
+                                   file=sys.stderr, show_eta=True) as bar:
+                outcome = load.run(bar.update)
+    except scale_data.Refused as refused:
+        fail(str(refused))
+    elapsed = time.perf_counter() - started
+    click.echo(f"{outcome.message} ({elapsed:.1f} s)", err=True)
 
 
 def _load_demo(database: Database) -> None:

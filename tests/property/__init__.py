@@ -1,1 +1,0 @@
-"""Property-based tests: random sequences of use cases against the real engine."""
