@@ -56,6 +56,7 @@ from workflow.models import (
     utcnow,
 )
 from workflow.rendering import render_markdown
+from workflow.states import TRANSITIONS, State
 from workflow.validation import (
     clean_body,
     clean_comment,
@@ -860,6 +861,10 @@ BATCH = 5_000
 _TABLES_WITH_IDS = ("processes", "recommendations", "revisions", "threads", "comments", "approvals")
 
 
+#: Each transition's target state, as the state machine declares it.
+_TRANSITIONS = {t["trigger"]: State(t["dest"]).value for t in TRANSITIONS}
+
+
 @dataclass(frozen=True)
 class Outcome:
     message: str
@@ -1246,17 +1251,6 @@ class _Writer:
     _thread_reopen = _thread_resolve
 
 
-_TRANSITIONS = {
-    "submit": "national_review",
-    "request_changes": "draft",
-    "endorse": "expert_consolidation",
-    "return": "national_review",
-    "adopt": "adopted",
-    "merge": "merged",
-    "withdraw": "withdrawn",
-}
-
-
 # --- the same plan through the services -----------------------------------------------------
 
 
@@ -1327,20 +1321,3 @@ def check_texts(plan: Plan) -> None:
         if step.quote is not None:
             assert clean_quote(step.quote) == step.quote
         assert clean_summary(step.summary) == step.summary
-
-
-__all__ = [
-    "PROCESSES",
-    "Load",
-    "Outcome",
-    "Plan",
-    "Refused",
-    "World",
-    "check_texts",
-    "is_empty",
-    "plan",
-    "prepare",
-    "refusal",
-    "replay",
-]
-

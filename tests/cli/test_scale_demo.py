@@ -22,6 +22,10 @@ from workflow.states import State
 from ..helpers import snapshot
 
 N, SEED = 40, 7
+USE_CASES = {
+    "create", "edit", "submit", "request_changes", "endorse", "return", "adopt", "merge", "withdraw",
+    "approve", "object", "thread.start", "comment", "thread.resolve", "thread.reopen",
+}
 
 #: Columns compared between the bulk writer and the services: all but the times and hashes
 #: (the services take the time at each call), whose consistency is checked separately.
@@ -66,14 +70,17 @@ def test_the_bulk_writer_writes_what_the_services_write(database_server):
     try:
         for database in (bulk, services_db):
             load_demo(database)
+        demo_events = len(table(bulk, "audit_events"))
         with bulk.write() as session:
             load = scale.prepare(session, N, SEED)
             scale.check_texts(load.plan)
+            assert {step.action for step in load.plan.steps} == USE_CASES  # every one compared
             load.run()
         with services_db.write() as session:
             scale.replay(session, scale.plan(session, N, SEED))
         for name in COMPARED:
             assert table(bulk, name) == table(services_db, name), name
+        assert len(table(bulk, "audit_events")) == demo_events + load.rows["audit_events"]
         for database in (bulk, services_db):
             with database.read() as session:
                 assert audit.verify_chain(session).ok
