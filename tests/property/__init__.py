@@ -1,0 +1,1 @@
+"""Property-based tests: random sequences of use cases against the real engine."""
