@@ -22,6 +22,9 @@ from sqlalchemy.orm import Session, sessionmaker
 #: How long a SQLite writer waits for the write lock before giving up.
 SQLITE_BUSY_TIMEOUT_MS = 15_000
 
+#: How long opening a PostgreSQL connection may take (unless the URL says otherwise).
+POSTGRESQL_CONNECT_TIMEOUT_S = 10
+
 _WRITE = "accord_write"
 
 
@@ -33,6 +36,9 @@ def make_engine(url: str | URL, **kwargs: Any) -> Engine:
         )
         _configure_sqlite(engine, in_memory=url.database in (None, "", ":memory:"))
         return engine
+    if "connect_timeout" not in url.query:
+        # A database host that drops packets must not hold requests for the TCP timeout.
+        kwargs.setdefault("connect_args", {"connect_timeout": POSTGRESQL_CONNECT_TIMEOUT_S})
     return create_engine(url, pool_pre_ping=True, **kwargs)
 
 
@@ -44,7 +50,9 @@ def _configure_sqlite(engine: Engine, *, in_memory: bool) -> None:
         cursor = dbapi_connection.cursor()
         if not in_memory:
             cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute("PRAGMA synchronous=NORMAL")  # durable in WAL mode at each checkpoint
+            # FULL: a commit is on disk before it is acknowledged. (NORMAL would only sync at
+            # checkpoints, so a power cut could take back decisions already answered with 2xx.)
+            cursor.execute("PRAGMA synchronous=FULL")
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA foreign_keys=ON")
         # REPLACE deletes the old row; with recursive triggers the delete triggers see it.
