@@ -1,19 +1,87 @@
 """Settings: defaults, overridden by environment variables.
 
-| variable | default |
-| --- | --- |
-| ACCORD_DATABASE_URL | SQLite file `accord.db` in the instance folder |
-| ACCORD_INSTANCE_PATH | `instance/` in the current directory |
-| ACCORD_SECRET_KEY | a random key made once and kept in the instance folder |
+| variable | default | what it does |
+| --- | --- | --- |
+| ACCORD_ENV | `development` | `production` makes a real secret key mandatory (below); any other value than `development` or `production` is refused |
+| ACCORD_DATABASE_URL | SQLite file `accord.db` in the instance folder | the database |
+| ACCORD_INSTANCE_PATH | `instance/` in the current directory | the SQLite file and the generated key |
+| ACCORD_SECRET_KEY | in development, a random key made once and kept in the instance folder; in production, none: it must be set | signs session cookies and CSRF tokens |
+
+In production (`ACCORD_ENV=production`) the application refuses to start, with one line
+saying why, when ACCORD_SECRET_KEY is missing, a known placeholder ("dev", "change-me",
+"secret", the example key of Flask's documentation, …), shorter than 32 characters or made of
+too few different characters. Nothing is generated there: several processes or hosts behind a
+load balancer must sign cookies with one key, and a key kept only on one host's disk is lost
+with it. Make one with `python -c 'import secrets; print(secrets.token_urlsafe(48))'`.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import secrets
+import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+
+DEVELOPMENT = "development"
+PRODUCTION = "production"
+ENVIRONMENTS = (DEVELOPMENT, PRODUCTION)
+
+MIN_SECRET_KEY_LENGTH = 32
+#: Fewer different characters than this, and a key is a pattern, not a random string.
+MIN_SECRET_KEY_DISTINCT = 10
+
+#: Keys seen in tutorials, templates and `.env.example` files, compared lower-case with
+#: everything but letters and digits removed ("Change-Me!" is "changeme").
+PLACEHOLDER_KEYS = frozenset({
+    "dev", "development", "devkey", "devsecret", "test", "testing", "testkey", "debug",
+    "secret", "secretkey", "mysecret", "mysecretkey", "yoursecretkey", "supersecret",
+    "supersecretkey", "topsecret", "password", "default", "defaultkey", "key", "flask",
+    "flasksecretkey", "accord", "accordsecretkey", "changeme", "changethis", "changeit",
+    "pleasechangeme", "replaceme", "replacethis", "insecure", "notsecret", "notasecret",
+    "xxx", "todo", "fixme", "none", "null", "example", "sample", "abc", "abc123", "12345",
+    "123456", "1234567890", "qwerty", "letmein",
+    # The key printed in Flask's documentation ("How to generate good secret keys").
+    "192b9bdd22ab9ed4d12e236c78afcb9a393ec15f71bbf5dc987d54727823bcbf",
+})  # fmt: skip
+#: Beginnings that only a placeholder has ("change-me-in-production", "insecure-dev-key…").
+PLACEHOLDER_PREFIXES = ("changeme", "changethis", "replaceme", "yoursecret", "insecure", "notsecret", "pleasechange")
+
+_HOW_TO_MAKE_ONE = (
+    f"production needs a random key of at least {MIN_SECRET_KEY_LENGTH} characters "
+    "(make one with: python -c 'import secrets; print(secrets.token_urlsafe(48))')"
+)
+
+
+class ConfigurationError(ValueError):
+    """A setting the application cannot start with; the message is one line for a person."""
+
+
+def secret_key_problem(key: str) -> str | None:
+    """Why `key` may not sign production cookies, in one sentence; None when it may."""
+    if not key.strip():
+        return f"ACCORD_SECRET_KEY is not set; {_HOW_TO_MAKE_ONE}."
+    squeezed = re.sub(r"[^a-z0-9]", "", key.lower())
+    if _is_placeholder(squeezed):
+        return f"ACCORD_SECRET_KEY is a well-known placeholder; {_HOW_TO_MAKE_ONE}."
+    if len(key) < MIN_SECRET_KEY_LENGTH:
+        return f"ACCORD_SECRET_KEY is too short ({len(key)} characters); {_HOW_TO_MAKE_ONE}."
+    if len(set(key)) < MIN_SECRET_KEY_DISTINCT:
+        return f"ACCORD_SECRET_KEY is a pattern, not a random string; {_HOW_TO_MAKE_ONE}."
+    return None
+
+
+def _is_placeholder(squeezed: str) -> bool:
+    if not squeezed or squeezed in PLACEHOLDER_KEYS or squeezed.startswith(PLACEHOLDER_PREFIXES):
+        return True
+    # A placeholder said again and again to pass a length check: "changemechangemechangeme…".
+    n = len(squeezed)
+    return any(
+        squeezed[:period] in PLACEHOLDER_KEYS and squeezed == (squeezed[:period] * (n // period + 1))[:n]
+        for period in range(1, n // 2 + 1)
+    )
 
 
 @dataclass(frozen=True)
@@ -21,30 +89,78 @@ class Settings:
     database_url: str
     instance_path: Path
     secret_key: str
+    environment: str = DEVELOPMENT
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        """The settings of this environment. ConfigurationError for an unknown ACCORD_ENV: a
+        typo must not quietly run a production deployment as a development one."""
         env = os.environ if env is None else env
+        environment = (env.get("ACCORD_ENV") or DEVELOPMENT).strip().lower()
+        if environment not in ENVIRONMENTS:
+            raise ConfigurationError(
+                f"ACCORD_ENV is {env.get('ACCORD_ENV')!r}; use {DEVELOPMENT} (the default) or {PRODUCTION}."
+            )
         instance = Path(env.get("ACCORD_INSTANCE_PATH") or Path.cwd() / "instance").resolve()
         url = env.get("ACCORD_DATABASE_URL") or f"sqlite:///{instance / 'accord.db'}"
         return cls(
             database_url=url,
             instance_path=instance,
             secret_key=env.get("ACCORD_SECRET_KEY") or "",
+            environment=environment,
         )
+
+    @property
+    def production(self) -> bool:
+        return self.environment == PRODUCTION
+
+    def check(self) -> None:
+        """Raise ConfigurationError if the application may not start with these settings."""
+        if self.production:
+            problem = secret_key_problem(self.secret_key)
+            if problem:
+                raise ConfigurationError(problem)
 
     def ensure_instance(self) -> None:
         """Create the instance folder (for the SQLite file and the generated key)."""
         self.instance_path.mkdir(parents=True, exist_ok=True)
 
     def resolved_secret_key(self) -> str:
-        """The configured key, or one generated once and kept in the instance folder, so
-        sessions survive a restart without anyone ever running on a known default."""
+        """The configured key; in development without one, a key generated once and kept in
+        the instance folder, so sessions survive a restart without anyone ever running on a
+        known default. In production, ConfigurationError unless a good key is configured."""
+        self.check()
         if self.secret_key:
             return self.secret_key
         self.ensure_instance()
-        path = self.instance_path / "secret_key"
-        if not path.exists():
-            path.touch(mode=0o600)
-            path.write_text(secrets.token_urlsafe(48))
+        return _kept_key(self.instance_path / "secret_key")
+
+
+def _read_key(path: Path) -> str:
+    try:
         return path.read_text().strip()
+    except FileNotFoundError:
+        return ""
+
+
+def _kept_key(path: Path) -> str:
+    """The key in `path`, made first if there is none. It is written whole to a file of its
+    own, synced, and then linked into place, which fails if another process got there first:
+    a start killed halfway leaves no empty key, and two starting at once share one key."""
+    if key := _read_key(path):
+        return key
+    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=".secret_key.")  # mode 0600
+    try:
+        with os.fdopen(fd, "w") as file:
+            file.write(secrets.token_urlsafe(48))
+            file.flush()
+            os.fsync(file.fileno())
+        if path.exists() and not _read_key(path):
+            path.unlink(missing_ok=True)  # empty: left by an older version's interrupted start
+        try:
+            os.link(temporary, path)
+        except FileExistsError:
+            pass  # another process made it meanwhile: use theirs
+    finally:
+        os.unlink(temporary)
+    return _read_key(path)

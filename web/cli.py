@@ -16,12 +16,13 @@ from typing import Any, NoReturn
 import click
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
-from config.settings import Settings
+from config.settings import ConfigurationError, Settings
 from workflow import audit, schema, services
 from workflow.actors import SYSTEM
 from workflow.db import Database
 from workflow.errors import DomainError
 from workflow.models import AgencyKind, Role
+from workflow.services.auth import set_password
 
 EXIT_CHECK_FAILED = 1
 EXIT_USAGE = 2
@@ -79,6 +80,7 @@ def serve(host: str, port: int, demo: bool, threads: int) -> None:
 
     from web import create_app
 
+    _settings().check()  # refuse a production run without a real secret key, before anything
     with _database(migrate=True) as database:
         if demo:
             _load_demo(database)
@@ -209,6 +211,19 @@ def users_add(
     click.echo(f"Added user {user.username} ({user.agency.code}: {', '.join(sorted(user.roles))}).", err=True)
 
 
+@users.command("set-password")
+@click.argument("username")
+@click.option("--password-stdin", is_flag=True, help="Read the new password from standard input.")
+def users_set_password(username: str, password_stdin: bool) -> None:
+    """Set a user's password; every session and API token of theirs ends."""
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("New password", hide_input=True, confirmation_prompt=True, err=True)
+    ended = _run(set_password, username=username, new_password=password)
+    click.echo(f"Set the password of {username.strip().lower()}; sessions and API tokens ended: {ended}.", err=True)
+
+
 @users.command("disable")
 @click.argument("username")
 def users_disable(username: str) -> None:
@@ -322,6 +337,8 @@ def main(argv: list[str] | None = None) -> int:
         return _error(exc.format_message(), exc.exit_code)
     except CommandFailed as exc:
         return _error(str(exc), exc.status)
+    except ConfigurationError as exc:
+        return _error(str(exc), EXIT_USAGE)
     except DomainError as exc:
         return _error(exc.message, EXIT_USAGE)
     except OperationalError as exc:

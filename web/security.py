@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import Flask, Request, Response, current_app, request
+from flask import Flask, Request, Response, abort, current_app, request
 from flask.sessions import SecureCookieSessionInterface
 from flask_login import LoginManager, UserMixin
 from flask_wtf.csrf import CSRFProtect
@@ -109,6 +109,15 @@ def set_security_headers(response: Response) -> Response:
     return response
 
 
+def refuse_oversized_bodies() -> None:
+    """A body declared larger than MAX_CONTENT_LENGTH is refused (413) before anything else
+    runs — signing in, CSRF, the database — whether or not the route would read it. (A body
+    sent without a length is cut off at the same limit when read.)"""
+    limit = current_app.config.get("MAX_CONTENT_LENGTH")
+    if limit is not None and (request.content_length or 0) > limit:
+        abort(413)
+
+
 def init_app(app: Flask) -> None:
     if app.config["SESSION_COOKIE_NAME"] == "session":  # Flask's default: name it after us
         app.config["SESSION_COOKIE_NAME"] = "accord_session"
@@ -120,6 +129,7 @@ def init_app(app: Flask) -> None:
         WTF_CSRF_TIME_LIMIT=None,
     )
     app.session_interface = CookieSession()
+    app.before_request(refuse_oversized_bodies)  # first of all, before CSRF and sign-in
     login_manager.init_app(app)
     login_manager.login_view = "pages.sign_in"
     login_manager.login_message = None

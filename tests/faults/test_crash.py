@@ -8,8 +8,8 @@ may or may not have happened (its client never heard), but never half. The serve
 each time on what the kill left (SQLite's WAL and shared-memory files, the port).
 
 Starting is killed too: `accord serve --demo` on an empty database, killed while it loads the
-demo, leaves all of it or none; and a key file left empty by a killed first start (a known
-problem, marked xfail) must not break the pages.
+demo, leaves all of it or none; and a key file left empty by a killed first start must not break
+the pages.
 """
 
 from __future__ import annotations
@@ -158,13 +158,6 @@ def test_a_first_start_killed_while_loading_the_demo_leaves_nothing_half_loaded(
         database.dispose()
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "config/settings.py: Settings.resolved_secret_key creates the key file, then writes the "
-    "key; a first start killed in between (or a power cut before the write reaches the disk) "
-    "leaves an empty file, which is then taken as the key: every page answers 500 ('no secret "
-    "key was set') until someone deletes the file. Fix: write the key to a temporary file and "
-    "os.replace it into place, and treat an empty file as absent."
-))
 def test_an_empty_key_file_left_by_a_killed_first_start_does_not_break_the_pages(fresh_database, tmp_path):
     instance = tmp_path / "instance"
     instance.mkdir()

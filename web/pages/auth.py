@@ -1,19 +1,21 @@
-"""Signing in and out of the pages."""
+"""Signing in and out of the pages, and one's own account (changing the password)."""
 
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
-from flask_login import current_user, login_user, logout_user
+from flask_login import current_user, login_required, login_user, logout_user
 
 from workflow import services
-from workflow.errors import RateLimited
+from workflow.errors import DomainError, RateLimited
 from workflow.models import TokenPurpose
+from workflow.passwords import MIN_LENGTH
+from workflow.services.auth import change_password
 
 from ..security import SignedIn
 from . import blueprint
-from .context import database
+from .context import database, me
 
 
 def _safe_next(target: str | None) -> str:
@@ -62,3 +64,42 @@ def sign_out() -> ResponseReturnValue:
     session.clear()
     flash(_("You have signed out."), "success")
     return redirect(url_for("pages.sign_in"), code=303)
+
+
+@blueprint.get("/account")
+@login_required
+def account() -> ResponseReturnValue:
+    """Who I am, and the form to change my password."""
+    return render_template("pages/account.html", min_length=MIN_LENGTH)
+
+
+@blueprint.post("/account/password")
+@login_required
+def change_my_password() -> ResponseReturnValue:
+    """Change my password: every other session and API token of mine ends; this browser stays
+    signed in, on a fresh session (a copy of the old cookie stops working too)."""
+    current = request.form.get("current_password", "")
+    new, repeated = request.form.get("new_password", ""), request.form.get("new_password_repeat", "")
+
+    def again(error: str, status: int = 422, **headers: str) -> ResponseReturnValue:
+        # The passwords typed are never sent back.
+        return render_template("pages/account.html", min_length=MIN_LENGTH, error=error), status, headers
+
+    if new != repeated:
+        return again(_("The two new passwords are not the same; type the new one twice."))
+    try:
+        with database().write() as db_session:
+            changed = change_password(
+                db_session, me(), current, new,
+                remote_addr=request.remote_addr or "unknown", new_session=True,
+            )
+    except RateLimited as limited:
+        return again(limited.message, 429, **{"Retry-After": str(limited.retry_after)})
+    except DomainError as error:
+        return again(error.message)
+    if changed is None:  # the failure is committed: it counts towards the sign-in limit
+        return again(_("The current password is not correct."))
+    assert changed.session is not None
+    login_user(SignedIn(current_user.user, changed.session.token))
+    flash(_("Your password is changed. Every other session and API token of yours has ended."), "success")
+    return redirect(url_for("pages.account"), code=303)

@@ -60,6 +60,9 @@ def new_recommendation(process_id: int) -> ResponseReturnValue:
                 process = services.new_recommendation_form(session, me(), process_id)
                 return render_template("pages/new_recommendation.html", process=process, form=form)
         with database().write() as session:
+            # The same question as the form's first: a process one does not take part in, or
+            # one that does not exist, is not found, whatever was posted.
+            services.new_recommendation_form(session, me(), process_id)
             rec = services.create_recommendation(
                 session, me(), process_id=process_id, title=form["title"], body=form["body"],
                 addressed_agencies=form["addressed"],

@@ -77,7 +77,8 @@ def add_user(
             "A username is 3 to 64 lower-case letters, digits, dots, hyphens or underscores.",
             code="invalid_username",
         )
-    agency = session.scalar(select(Agency).where(Agency.code == str(agency_code).strip().upper()))
+    code = str(agency_code).strip().upper()
+    agency = session.scalar(select(Agency).where(Agency.code == code)) if is_clean(code) else None
     if agency is None:
         raise InvalidInput(f"Unknown agency {agency_code!r}.", code="unknown_agency")
     wanted = sorted({_enum(Role, role, "role") for role in roles})
@@ -111,9 +112,16 @@ def add_user(
 
 
 def set_user_active(session: Session, actor: Actor, username: str, *, active: bool) -> User:
-    """Disable an account (it keeps its history) or enable it again."""
+    """Disable an account (it keeps its history) or enable it again.
+
+    Disabling ends every session and API token of the account for good: enabling it again
+    later does not bring back a cookie or token copied before (they sign in afresh).
+    """
+    from .auth import revoke_all_tokens  # auth builds on this module
+
     _require_admin(actor)
-    user = session.scalar(select(User).where(User.username == username))
+    # A name with a NUL or a surrogate names no one, and PostgreSQL would fail on it.
+    user = session.scalar(select(User).where(User.username == username)) if is_clean(username) else None
     if user is None:
         raise InvalidInput(f"Unknown user {username!r}.", code="unknown_user")
     if user.active == active:
@@ -123,6 +131,8 @@ def set_user_active(session: Session, actor: Actor, username: str, *, active: bo
             "You cannot disable your own account; another administrator can.", code="self_disable"
         )
     user.active = active
+    if not active:
+        revoke_all_tokens(session, user.id)
     audit.record(
         session, actor, "user.enable" if active else "user.disable", payload={"username": username}
     )
@@ -137,6 +147,8 @@ def add_process(
     codes = list(dict.fromkeys(str(code).strip().upper() for code in agency_codes))
     if not codes:
         raise InvalidInput("A process needs at least one agency.", code="agency_required")
+    if not all(is_clean(code) for code in codes):  # no code has them; PostgreSQL would fail on them
+        raise InvalidInput("An agency code contains characters that are not allowed.", code="unknown_agency")
     agencies = list(session.scalars(select(Agency).where(Agency.code.in_(codes))))
     unknown = sorted(set(codes) - {a.code for a in agencies})
     if unknown:

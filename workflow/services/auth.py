@@ -1,8 +1,12 @@
-"""Signing in: API tokens, and slowing down password guessing.
+"""Signing in: API tokens, and slowing down password guessing; changing passwords.
 
 Failed sign-ins are counted per username and per address over a sliding window. An unknown
 username is counted and answered exactly like a wrong password, so neither the answer nor its
-timing tells which usernames exist.
+timing tells which usernames exist. A wrong current password when changing one counts too.
+
+A new password ends every session and API token of its user (a copied cookie or a leaked
+token dies with the old password); the person who changed it stays signed in, on a fresh
+session.
 """
 
 from __future__ import annotations
@@ -12,14 +16,16 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from .. import audit
-from ..errors import RateLimited, Unauthenticated
+from ..actors import Actor
+from ..errors import InvalidInput, RateLimited, Unauthenticated
 from ..models import ApiToken, SignInFailure, TokenPurpose, User, utcnow
+from ..passwords import check_password_policy, hash_password, verify_password
 from ..validation import is_clean
-from .admin import authenticate
+from .admin import _require_admin, authenticate
 
 TOKEN_LIFETIME = timedelta(days=30)
 #: A browser session ends after this long, signed out or not.
@@ -32,6 +38,7 @@ MAX_FAILURES_PER_USERNAME = 5
 MAX_FAILURES_PER_ADDRESS = 20
 
 WRONG_CREDENTIALS = "The username or password is not correct."
+WRONG_CURRENT_PASSWORD = "The current password is not correct."
 
 
 def _digest(token: str) -> str:
@@ -137,6 +144,88 @@ def revoke_token(session: Session, user: User, token_id: int) -> None:
         raise Unauthenticated("This token is not valid.", code="invalid_token")
     record.revoked_at = utcnow()
     audit.record(session, user, _ACTIONS[record.purpose][1], payload={"token": record.id})
+
+
+def revoke_all_tokens(session: Session, user_id: int) -> int:
+    """End every live session and API token of a user at once; how many there were.
+
+    Written as one UPDATE, without an audit event of its own: the change that calls for it
+    (a new password, a disabled account) is the event, and says how many ended.
+    """
+    result = session.execute(
+        update(ApiToken)
+        .where(ApiToken.user_id == user_id, ApiToken.revoked_at.is_(None), ApiToken.expires_at > utcnow())
+        .values(revoked_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount or 0
+
+
+@dataclass(frozen=True)
+class PasswordChange:
+    """A password changed by its owner: how many sessions and tokens ended, and the fresh
+    browser session that keeps them signed in (when they asked for one)."""
+
+    ended: int
+    session: IssuedToken | None
+
+
+def change_password(
+    session: Session,
+    actor: Actor,
+    current_password: str,
+    new_password: str,
+    *,
+    remote_addr: str = "unknown",
+    new_session: bool = False,
+) -> PasswordChange | None:
+    """The actor changes their own password, proving the current one.
+
+    None when the current password is wrong: the failure is recorded like a failed sign-in
+    (the caller commits it, then answers WRONG_CURRENT_PASSWORD), so the form cannot be used
+    to guess passwords faster than the sign-in form. RateLimited while guessing goes on;
+    InvalidInput (nothing changed) when the new password fails the policy or is the current
+    one. Otherwise every session and API token of the user ends, including the one in use;
+    with `new_session`, a fresh browser session is issued for the caller to carry on with.
+    """
+    user = session.scalar(
+        select(User).where(User.id == actor.id).options(selectinload(User.role_rows)).with_for_update(of=User)
+    ) if actor.id is not None else None
+    if user is None or not user.active:
+        raise Unauthenticated("Sign in first.", code="unauthenticated")
+    check_sign_in_allowed(session, user.username, remote_addr)
+    if not isinstance(current_password, str) or not verify_password(user.password_hash, current_password):
+        session.add(SignInFailure(username=user.username, remote_addr=remote_addr[:64], occurred_at=utcnow()))
+        session.flush()
+        return None
+    if not isinstance(new_password, str):
+        raise InvalidInput("The new password must be text.", code="invalid_type")
+    if verify_password(user.password_hash, new_password):
+        raise InvalidInput("The new password is the current one; choose another.", code="same_password")
+    check_password_policy(new_password, username=user.username)
+    user.password_hash = hash_password(new_password)
+    session.execute(delete(SignInFailure).where(SignInFailure.username == user.username))
+    ended = revoke_all_tokens(session, user.id)
+    audit.record(session, user, "user.password_change", payload={"username": user.username, "ended": ended})
+    issued = issue_token(session, user, TokenPurpose.browser) if new_session else None
+    return PasswordChange(ended, issued)
+
+
+def set_password(session: Session, actor: Actor, *, username: str, new_password: str) -> int:
+    """An administrator (or the operator at the command line) sets a user's password, which
+    must pass the policy; every session and API token of that user ends. How many ended."""
+    _require_admin(actor)
+    name = str(username).strip().lower()
+    user = session.scalar(select(User).where(User.username == name).with_for_update(of=User)) if is_clean(name) else None
+    if user is None:
+        raise InvalidInput(f"Unknown user {username!r}.", code="unknown_user")
+    if not isinstance(new_password, str):
+        raise InvalidInput("The new password must be text.", code="invalid_type")
+    check_password_policy(new_password, username=user.username)
+    user.password_hash = hash_password(new_password)
+    ended = revoke_all_tokens(session, user.id)
+    audit.record(session, actor, "user.set_password", payload={"username": user.username, "ended": ended})
+    return ended
 
 
 def _normal(username: str) -> str:

@@ -1,0 +1,141 @@
+"""A production run refuses to start without a real secret key (ACCORD_ENV=production); a
+development run makes one up and keeps it."""
+
+from __future__ import annotations
+
+import importlib
+import re
+import stat
+import sys
+
+import pytest
+
+from config.settings import ConfigurationError, Settings, secret_key_problem
+from web import create_app
+from web.cli import main
+
+GOOD_KEY = "kJ3v9-Qw_x7Zp2LmN8rT4yB6cF1hD5sG0aE"  # 35 characters of a real random key's alphabet
+
+PLACEHOLDERS = [
+    "dev", "development", "secret", "Secret-Key", "change-me", "CHANGE_ME", "changeme", "change me please",
+    "please-change-me", "your-secret-key", "insecure-dev-key-do-not-use-in-production",
+    "changeme-changeme-changeme-changeme", "secretsecretsecretsecretsecretsecret",
+    "change-me-in-production-0123456789abcdef", "replace-me-with-a-real-key-of-32-chars!",
+    "192b9bdd22ab9ed4d12e236c78afcb9a393ec15f71bbf5dc987d54727823bcbf",  # Flask's documentation
+    "not-a-secret", "default", "test", "x",
+]
+
+
+def production(key: str | None, tmp_path, **more: str) -> Settings:
+    env = {"ACCORD_ENV": "production", "ACCORD_INSTANCE_PATH": str(tmp_path), **more}
+    if key is not None:
+        env["ACCORD_SECRET_KEY"] = key
+    return Settings.from_env(env)
+
+
+def test_development_is_the_default(tmp_path):
+    settings = Settings.from_env({"ACCORD_INSTANCE_PATH": str(tmp_path)})
+    assert settings.environment == "development" and not settings.production
+
+
+@pytest.mark.parametrize("value", ["prod", "Production ", "PRODUCTION", "staging", "1"])
+def test_an_unknown_environment_is_refused_not_taken_for_development(tmp_path, value):
+    if value.strip().lower() == "production":
+        assert Settings.from_env({"ACCORD_ENV": value}).production
+        return
+    with pytest.raises(ConfigurationError, match="ACCORD_ENV"):
+        Settings.from_env({"ACCORD_ENV": value})
+
+
+@pytest.mark.parametrize("key", [None, "", "   "])
+def test_production_refuses_to_start_without_a_key(tmp_path, key):
+    with pytest.raises(ConfigurationError, match="ACCORD_SECRET_KEY is not set") as refused:
+        create_app(production(key, tmp_path))
+    assert "\n" not in str(refused.value)
+    assert not (tmp_path / "secret_key").exists()  # nothing generated in production
+
+
+@pytest.mark.parametrize("key", PLACEHOLDERS)
+def test_production_refuses_a_known_placeholder(tmp_path, key):
+    with pytest.raises(ConfigurationError) as refused:
+        create_app(production(key, tmp_path))
+    message = str(refused.value)
+    assert "placeholder" in message or "too short" in message or "pattern" in message
+    assert len(key) < 8 or key not in message  # the key itself is never printed
+
+
+@pytest.mark.parametrize(("key", "problem"), [
+    ("kJ3v9-Qw_x7Zp2LmN8rT4yB6c", "too short (25 characters)"),
+    ("ab" * 20, "a pattern"),
+    ("0123456701234567012345670123456701", "a pattern"),
+])
+def test_production_refuses_a_short_or_patterned_key(tmp_path, key, problem):
+    with pytest.raises(ConfigurationError, match=re.escape(problem)):
+        production(key, tmp_path).check()
+
+
+def test_production_starts_with_a_real_key(tmp_path):
+    import secrets
+
+    for key in (GOOD_KEY, secrets.token_urlsafe(48), secrets.token_hex(32)):
+        assert secret_key_problem(key) is None
+        app = create_app(production(key, tmp_path, ACCORD_DATABASE_URL="sqlite://"))
+        assert app.config["SECRET_KEY"] == key
+    assert not (tmp_path / "secret_key").exists()
+
+
+def test_development_makes_up_a_key_once_and_keeps_it(tmp_path):
+    settings = Settings.from_env({"ACCORD_INSTANCE_PATH": str(tmp_path)})
+    first = create_app(settings).config["SECRET_KEY"]
+    assert len(first) >= 48 and secret_key_problem(first) is None
+    assert create_app(settings).config["SECRET_KEY"] == first
+    assert stat.S_IMODE((tmp_path / "secret_key").stat().st_mode) == 0o600
+    # A placeholder is the developer's business outside production.
+    assert create_app(Settings.from_env({"ACCORD_INSTANCE_PATH": str(tmp_path), "ACCORD_SECRET_KEY": "dev"})).config["SECRET_KEY"] == "dev"
+
+
+def test_accord_serve_refuses_with_one_line_and_exit_status_2(tmp_path, monkeypatch, capsys):
+    database = tmp_path / "instance" / "accord.db"
+    monkeypatch.setenv("ACCORD_ENV", "production")
+    monkeypatch.setenv("ACCORD_INSTANCE_PATH", str(tmp_path / "instance"))
+    monkeypatch.delenv("ACCORD_DATABASE_URL", raising=False)
+    for key in (None, "change-me"):
+        if key is None:
+            monkeypatch.delenv("ACCORD_SECRET_KEY", raising=False)
+        else:
+            monkeypatch.setenv("ACCORD_SECRET_KEY", key)
+        capsys.readouterr()
+        assert main(["serve", "--port", "1"]) == 2
+        captured = capsys.readouterr()
+        lines = captured.err.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("accord: ACCORD_SECRET_KEY "), captured.err
+        assert "Traceback" not in captured.err and captured.out == ""
+        assert not database.exists()  # refused before the database was created or migrated
+
+
+def test_an_unknown_environment_stops_every_command(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("ACCORD_ENV", "prodution")
+    monkeypatch.setenv("ACCORD_INSTANCE_PATH", str(tmp_path))
+    assert main(["db", "upgrade"]) == 2
+    assert capsys.readouterr().err.strip() == (
+        "accord: ACCORD_ENV is 'prodution'; use development (the default) or production."
+    )
+
+
+def test_commands_that_sign_nothing_still_run_in_production(tmp_path, monkeypatch, capsys):
+    """Migrating needs no secret key: an operator may upgrade before the key is in place."""
+    monkeypatch.setenv("ACCORD_ENV", "production")
+    monkeypatch.setenv("ACCORD_INSTANCE_PATH", str(tmp_path))
+    monkeypatch.setenv("ACCORD_DATABASE_URL", f"sqlite:///{tmp_path / 'accord.db'}")
+    monkeypatch.delenv("ACCORD_SECRET_KEY", raising=False)
+    assert main(["db", "upgrade"]) == 0
+
+
+def test_the_wsgi_application_refuses_to_load(tmp_path, monkeypatch):
+    monkeypatch.setenv("ACCORD_ENV", "production")
+    monkeypatch.setenv("ACCORD_INSTANCE_PATH", str(tmp_path))
+    monkeypatch.setenv("ACCORD_SECRET_KEY", "secret")
+    monkeypatch.delitem(sys.modules, "web.wsgi", raising=False)
+    with pytest.raises(ConfigurationError, match="placeholder"):
+        importlib.import_module("web.wsgi")
+    monkeypatch.delitem(sys.modules, "web.wsgi", raising=False)
