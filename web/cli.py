@@ -80,11 +80,14 @@ def serve(host: str, port: int, demo: bool, threads: int) -> None:
 
     from web import create_app
 
-    _settings().check()  # refuse a production run without a real secret key, before anything
+    settings = _settings()
+    settings.check()  # refuse a production run without a real secret key, before anything
+    if demo and settings.production:
+        fail("--demo loads accounts whose password is published; it is refused in production.")
     with _database(migrate=True) as database:
         if demo:
             _load_demo(database)
-        app = create_app(_settings(), database=database)
+        app = create_app(settings, database=database)
         click.echo(f"Accord is serving on http://{host}:{port}/ (Ctrl+C to stop)", err=True)
         waitress.serve(app, host=host, port=port, threads=threads, ident="Accord")
 

@@ -113,6 +113,19 @@ def test_accord_serve_refuses_with_one_line_and_exit_status_2(tmp_path, monkeypa
         assert not database.exists()  # refused before the database was created or migrated
 
 
+def test_accord_serve_refuses_the_demo_in_production(tmp_path, monkeypatch, capsys):
+    """The demo accounts' password is in the README."""
+    monkeypatch.setenv("ACCORD_ENV", "production")
+    monkeypatch.setenv("ACCORD_INSTANCE_PATH", str(tmp_path / "instance"))
+    monkeypatch.setenv("ACCORD_SECRET_KEY", "x7Gq2LmN9pRt4VwY8zBc3DfH6jKs5Ue1")
+    monkeypatch.delenv("ACCORD_DATABASE_URL", raising=False)
+    assert main(["serve", "--demo", "--port", "1"]) == 2
+    assert capsys.readouterr().err.strip() == (
+        "accord: --demo loads accounts whose password is published; it is refused in production."
+    )
+    assert not (tmp_path / "instance" / "accord.db").exists()
+
+
 def test_an_unknown_environment_stops_every_command(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("ACCORD_ENV", "prodution")
     monkeypatch.setenv("ACCORD_INSTANCE_PATH", str(tmp_path))
