@@ -248,6 +248,7 @@ def test_a_recommendation_from_first_draft_to_adoption(
     assert {e["Recommendation"] for e in events} == {f"#{rec_id}"}
     assert [e["Agency"] for e in events if e["Action"] == "approve"] == ["KZ-BS", "KG-BS"]
     assert next(e for e in events if e["Action"] == "request_changes")["Reason"] == REQUESTED_CHANGE
+    auditor.get_by_role("button", name="Verify the chain now").click()
     expect(auditor.get_by_role("status").filter(has_text="Chain verification")).to_contain_text("intact")
     shoot(auditor, "audit")
 

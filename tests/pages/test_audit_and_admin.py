@@ -53,7 +53,7 @@ def last_event(session: Session) -> AuditEvent:
 def test_an_auditor_reads_the_chain_and_its_verification(as_user, session, world):
     rec = world.bring_to(session, State.adopted)
     session.commit()
-    page = as_user("auditor").get("/audit")
+    page = as_user("auditor").get("/audit?verify=1")
     assert page.status_code == 200
     chain = events(session)
     body = text(page)
@@ -70,8 +70,28 @@ def test_an_auditor_reads_the_chain_and_its_verification(as_user, session, world
 
 
 def test_administrators_read_it_too(as_user):
-    page = as_user("admin").get("/audit")
+    page = as_user("admin").get("/audit?verify=1")
     assert page.status_code == 200 and "verifies" in text(page)
+
+
+def test_the_chain_is_verified_when_asked_not_on_every_view(as_user, session, world, monkeypatch):
+    """Verifying walks every event: a button does it, keeping the filters and the page."""
+    world.bring_to(session, State.adopted)
+    session.commit()
+    auditor = as_user("auditor")
+
+    def walked(session):
+        raise AssertionError("the chain was walked without being asked")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(audit, "verify_chain", walked)
+        body = text(auditor.get("/audit?action=approve&page=1"))
+    assert "Verify the chain now" in body and "verifies" not in body
+    form = body.split('<section class="card verification"')[1].split("</form>")[0]
+    for field in ('name="action" value="approve"', 'name="page" value="1"', 'name="verify" value="1"'):
+        assert field in form
+    verified = text(auditor.get("/audit?action=approve&page=1&verify=1"))
+    assert f"The chain of {len(events(session))} events verifies" in verified
 
 
 @pytest.mark.parametrize("path", ["/audit", "/audit/export.csv", "/audit/export.jsonl"])
@@ -178,7 +198,7 @@ def test_a_broken_chain_is_named_at_the_top(as_user, session, monkeypatch):
         audit, "verify_chain",
         lambda session: audit.Verification(False, 4, head, 5, "its hash does not match its contents"),
     )
-    body = text(as_user("auditor").get("/audit"))
+    body = text(as_user("auditor").get("/audit?verify=1"))
     assert "The chain is broken at event 5." in body
     assert "The 4 events before it verify." in body
     assert "its hash does not match its contents" in body and head in body

@@ -25,7 +25,7 @@ MEASURED = {
     "pages.admin_agencies": ("/admin/agencies", "admin"),
     "pages.admin_processes": ("/admin/processes", "admin"),
     "pages.admin_users": ("/admin/users", "admin"),
-    "pages.audit": ("/audit?type=recommendation.edit", "auditor"),
+    "pages.audit": ("/audit?action=edit&verify=1", "auditor"),
     "pages.audit_export": ("/audit/export.jsonl", "auditor"),
     "pages.processes": ("/processes", "kg_approver"),
     "pages.process": ("/processes/{process}?state=expert_consolidation", "kg_approver"),

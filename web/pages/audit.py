@@ -72,12 +72,16 @@ def _page_number() -> int:
 @blueprint.get("/audit")
 @login_required
 def audit() -> ResponseReturnValue:
-    """The chain's events in order, filtered and paginated, with its verification on top."""
+    """The chain's events in order, filtered and paginated; with ?verify=1, the chain's
+    verification on top (it walks every event, so it is a button, not part of every view)."""
     raw = _raw_filters()
     active: dict[str, Any] = {name: value for name, value in raw.items() if value}
     with database().read() as session:
         try:
-            reading = read_log(session, me(), _parse_filters(raw), page=_page_number(), per_page=PER_PAGE)
+            reading = read_log(
+                session, me(), _parse_filters(raw), page=_page_number(), per_page=PER_PAGE,
+                verify=request.args.get("verify") == "1",
+            )
         except DomainError as error:
             return refused(error)
         pages = max(1, -(-reading.events.total // PER_PAGE))
