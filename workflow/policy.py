@@ -154,11 +154,14 @@ def relations(actor: Actor, rec: Recommendation) -> frozenset[Relation]:
     return frozenset(found)
 
 
-def _matching_grants(actor: Actor, rec: Recommendation, action: Action) -> list[Grant]:
+def _matching_grants(
+    actor: Actor, rec: Recommendation, action: Action,
+    mine: frozenset[Relation] | None = None, roles: frozenset[Role] | None = None,
+) -> list[Grant]:
     if not actor.active:
         return []
-    mine = relations(actor, rec)
-    roles = actor.roles
+    mine = relations(actor, rec) if mine is None else mine
+    roles = actor.roles if roles is None else roles
     return [g for g in POLICY[action] if g.role in roles and g.relation in mine]
 
 
@@ -192,7 +195,14 @@ def is_allowed(actor: Actor, rec: Recommendation, action: Action) -> bool:
     """Whether `action` would be accepted now, guards included (those that need no input)."""
     if not can_see(actor, rec):
         return False
-    grants = _matching_grants(actor, rec, action)
+    return _allowed(actor, rec, action, relations(actor, rec), actor.roles)
+
+
+def _allowed(
+    actor: Actor, rec: Recommendation, action: Action, mine: frozenset[Relation], roles: frozenset[Role]
+) -> bool:
+    """`is_allowed` for an actor who can see `rec`, with their relations and roles known."""
+    grants = _matching_grants(actor, rec, action, mine, roles)
     if not any(_state_allows(g, action, rec.state) for g in grants):
         return False
     transition = action.transition
@@ -213,8 +223,14 @@ def repeats_standing_decision(actor: Actor, rec: Recommendation, action: Action)
 
 
 def allowed_actions(actor: Actor, rec: Recommendation) -> list[str]:
-    """What the actor may do now, as the API lists it and as pages draw their buttons."""
-    return [action.value for action in LISTED_ACTIONS if is_allowed(actor, rec, action)]
+    """What the actor may do now, as the API lists it and as pages draw their buttons.
+
+    `is_allowed` for each listed action, with visibility, relations and roles judged once (a
+    list of a hundred recommendations asks this a hundred times)."""
+    if not can_see(actor, rec):
+        return []
+    mine, roles = relations(actor, rec), actor.roles
+    return [action.value for action in LISTED_ACTIONS if _allowed(actor, rec, action, mine, roles)]
 
 
 def _verb(action: Action) -> str:

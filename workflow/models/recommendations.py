@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Column, Enum, ForeignKey, Integer, String, Table, Text
+from sqlalchemy import Column, Enum, ForeignKey, Index, Integer, String, Table, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..states import TERMINAL_STATES, State
@@ -31,6 +31,8 @@ class Recommendation(Base):
     """
 
     __tablename__ = "recommendations"
+    #: A process's list filtered by state, newest change first, read in index order.
+    __table_args__ = (Index(None, "process_id", "state", "updated_at", "id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     process_id: Mapped[int] = mapped_column(ForeignKey("processes.id"), index=True)
@@ -50,7 +52,8 @@ class Recommendation(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     #: When it was first submitted; a recommendation never submitted stays private to its agency.
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("recommendations.id"))
+    #: Indexed: every recommendation shown looks up what was merged into it.
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("recommendations.id"), index=True)
     #: Optimistic lock: an UPDATE that did not see the latest row is refused.
     version: Mapped[int] = mapped_column(Integer)
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 from sqlalchemy import Select, func, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload, lazyload, load_only, selectinload
 
 from ..actors import Actor
 from ..errors import InvalidInput, NotFound
@@ -25,6 +25,20 @@ RECOMMENDATION_LOADING = (
     selectinload(Recommendation.merged_from)
     .load_only(Recommendation.id, Recommendation.merged_into_id)
     .lazyload("*"),
+)
+
+#: How a process's list page loads recommendations: what one row of the list shows, no more
+#: (neither the text nor the approvals of a hundred recommendations).
+LISTING_LOADING = (
+    load_only(
+        Recommendation.id, Recommendation.process_id, Recommendation.title, Recommendation.state,
+        Recommendation.proposing_agency_id, Recommendation.revision, Recommendation.updated_at,
+    ),
+    joinedload(Recommendation.proposing_agency),
+    selectinload(Recommendation.addressed_agencies),
+    lazyload(Recommendation.process),
+    lazyload(Recommendation.created_by),
+    lazyload(Recommendation.approvals),
 )
 
 
@@ -53,15 +67,21 @@ def load_recommendation(
 ) -> Recommendation:
     """The recommendation if the actor may see it, else NotFound (existence does not leak).
 
-    With `lock`, the row is locked until the transaction ends (SELECT … FOR UPDATE on
+    With `lock`, the row is locked until the transaction ends (SELECT … FOR NO KEY UPDATE on
     PostgreSQL; SQLite's write transactions hold the database lock already) and reloaded, so a
     writer that waited for another sees the state that one left.
+
+    NO KEY: writers still queue behind each other, but rows that merely reference the
+    recommendation (an audit event, a comment) can be inserted meanwhile. A plain FOR UPDATE
+    also blocks their foreign-key check, and deadlocks with the chain's lock: one transaction
+    holds the row and waits for the chain, another holds the chain and waits to reference the
+    row in its audit event.
     """
     if not fits_db_int(rec_id):
         raise NotFound("No such recommendation.")
     stmt = select(Recommendation).where(Recommendation.id == rec_id).options(*RECOMMENDATION_LOADING)
     if lock:
-        stmt = stmt.with_for_update(of=Recommendation).execution_options(populate_existing=True)
+        stmt = stmt.with_for_update(of=Recommendation, key_share=True).execution_options(populate_existing=True)
     rec = session.scalars(stmt).unique().one_or_none()
     if rec is None or not can_see(actor, rec):
         raise NotFound("No such recommendation.")

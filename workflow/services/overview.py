@@ -14,7 +14,7 @@ from ..policy import Action, allowed_actions, authorize_create, is_allowed, may_
 from ..states import REASON_REQUIRED, State, Transition
 from ..validation import fits_db_int
 from ..visibility import visible_clause
-from ._common import RECOMMENDATION_LOADING, Page, load_recommendation
+from ._common import LISTING_LOADING, RECOMMENDATION_LOADING, Page, load_recommendation
 from .recommendations import kept_conflict_copies, list_recommendations
 from .reference import can_see_process
 
@@ -108,7 +108,8 @@ def process_listing(
     if process is None or not can_see_process(actor, process):
         raise NotFound("No such process.")
     listed = list_recommendations(
-        session, actor, state=state, agency=agency, process=process.id, q=q, page=page, per_page=per_page
+        session, actor, state=state, agency=agency, process=process.id, q=q, page=page, per_page=per_page,
+        loading=LISTING_LOADING,
     )
     return ProcessListing(process, listed, may_create(actor, process))
 

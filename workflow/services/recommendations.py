@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.interfaces import ORMOption
 
 from .. import audit
 from ..actors import Actor
@@ -310,12 +311,14 @@ def list_recommendations(
     q: str | None = None,
     page: int = 1,
     per_page: int = 50,
+    loading: Sequence[ORMOption] = RECOMMENDATION_LOADING,
 ) -> Page[Recommendation]:
-    """Recommendations the actor may see, filtered, newest change first."""
+    """Recommendations the actor may see, filtered, newest change first; `loading` says what
+    of each to load (by default all that the API shows)."""
     q, agency, state = clean_lookup(q, "search"), clean_lookup(agency, "agency"), clean_lookup(state, "state")
     if process is not None and not fits_db_int(process):
         raise InvalidInput("No such process.", code="unknown_process")
-    stmt = select(Recommendation).where(visible_clause(actor)).options(*RECOMMENDATION_LOADING)
+    stmt = select(Recommendation).where(visible_clause(actor)).options(*loading)
     if state:
         try:
             stmt = stmt.where(Recommendation.state == State(state))

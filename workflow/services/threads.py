@@ -89,7 +89,7 @@ def _load_thread(session: Session, actor: Actor, thread_id: int) -> Thread:
     thread = session.scalars(
         select(Thread)
         .where(Thread.id == thread_id)
-        .with_for_update(of=Thread)
+        .with_for_update(of=Thread, key_share=True)  # see load_recommendation
         .execution_options(populate_existing=True)
     ).unique().one_or_none()
     if thread is None or not can_see(actor, thread.recommendation):

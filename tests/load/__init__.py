@@ -1,0 +1,1 @@
+"""Concurrent clients against Accord served by gunicorn: `python -m tests.load --help`."""
