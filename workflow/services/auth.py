@@ -188,8 +188,13 @@ def change_password(
     one. Otherwise every session and API token of the user ends, including the one in use;
     with `new_session`, a fresh browser session is issued for the caller to carry on with.
     """
+    # NO KEY UPDATE (key_share): the row is locked against other changes, not against rows
+    # that merely reference it (see load_recommendation).
     user = session.scalar(
-        select(User).where(User.id == actor.id).options(selectinload(User.role_rows)).with_for_update(of=User)
+        select(User)
+        .where(User.id == actor.id)
+        .options(selectinload(User.role_rows))
+        .with_for_update(of=User, key_share=True)
     ) if actor.id is not None else None
     if user is None or not user.active:
         raise Unauthenticated("Sign in first.", code="unauthenticated")
@@ -216,7 +221,9 @@ def set_password(session: Session, actor: Actor, *, username: str, new_password:
     must pass the policy; every session and API token of that user ends. How many ended."""
     _require_admin(actor)
     name = str(username).strip().lower()
-    user = session.scalar(select(User).where(User.username == name).with_for_update(of=User)) if is_clean(name) else None
+    user = session.scalar(
+        select(User).where(User.username == name).with_for_update(of=User, key_share=True)
+    ) if is_clean(name) else None
     if user is None:
         raise InvalidInput(f"Unknown user {username!r}.", code="unknown_user")
     if not isinstance(new_password, str):
