@@ -19,7 +19,7 @@ from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from config.settings import ConfigurationError, Settings
 from workflow import audit, schema, services
 from workflow.actors import SYSTEM
-from workflow.db import Database
+from workflow.db import Database, refresh_statistics
 from workflow.errors import DomainError
 from workflow.models import AgencyKind, Role
 from workflow.services.auth import set_password
@@ -145,6 +145,7 @@ def _load_scale(database: Database, n: int, seed: int) -> None:
                 outcome = load.run(bar.update)
     except scale_data.Refused as refused:
         fail(str(refused))
+    refresh_statistics(database.engine)  # hundreds of thousands of new rows
     elapsed = time.perf_counter() - started
     click.echo(f"{outcome.message} ({elapsed:.1f} s)", err=True)
 

@@ -65,6 +65,16 @@ def _configure_sqlite(engine: Engine, *, in_memory: bool) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
+def refresh_statistics(engine: Engine) -> None:
+    """After a bulk load on PostgreSQL, fresh planner statistics, as autovacuum would gather in
+    time (a server may run without it): without them a ten-row lookup is planned as if it
+    returned thousands. SQLite keeps none unless asked, and Accord never asks."""
+    if engine.dialect.name != "postgresql":
+        return
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.exec_driver_sql("ANALYZE")
+
+
 def is_sqlite(session_or_engine: Session | Engine) -> bool:
     bind = session_or_engine.get_bind() if isinstance(session_or_engine, Session) else session_or_engine
     return bind.dialect.name == "sqlite"

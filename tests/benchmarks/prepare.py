@@ -25,7 +25,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from workflow import services
-from workflow.db import Database
+from workflow.db import Database, refresh_statistics
 from workflow.models import Process, Recommendation, User
 from workflow.states import State
 
@@ -153,14 +153,8 @@ def supply(database: Database, process_id: int, count: int) -> list[int]:
 
 
 def analyze(database: Database) -> None:
-    """On PostgreSQL, fresh planner statistics after the bulk loads, as autovacuum would gather
-    them in time (a server may run without it: the one on this project's machine does). Without
-    them PostgreSQL plans a ten-row lookup as if it returned thousands. (SQLite keeps none unless
-    asked, and Accord never asks, so neither does the benchmark.)"""
-    if database.engine.dialect.name != "postgresql":
-        return
-    with database.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        connection.exec_driver_sql("ANALYZE")
+    """Planner statistics after the benchmark's own loads (as `accord demo --scale` does)."""
+    refresh_statistics(database.engine)
 
 
 @dataclass(frozen=True)
