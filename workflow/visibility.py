@@ -8,6 +8,8 @@ Disabled accounts see nothing.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from sqlalchemy import ColumnElement, Select, and_, false, or_, select, true
 
 from .actors import Actor
@@ -41,11 +43,18 @@ def visible_clause(actor: Actor) -> ColumnElement[bool]:
     agency = actor.agency
     if agency is None:
         return false()
+    return _agency_clause(agency.id)
+
+
+@lru_cache(maxsize=1024)
+def _agency_clause(agency_id: int) -> ColumnElement[bool]:
+    """What a user of this agency sees; built once per agency (a clause is immutable, and
+    building it costs more than running the query it is part of)."""
     participates = select(process_agencies.c.process_id).where(
-        process_agencies.c.agency_id == agency.id
+        process_agencies.c.agency_id == agency_id
     )
     return or_(
-        Recommendation.proposing_agency_id == agency.id,
+        Recommendation.proposing_agency_id == agency_id,
         and_(published_clause(), Recommendation.process_id.in_(participates)),
     )
 

@@ -42,7 +42,9 @@ def process(process_id: int) -> ResponseReturnValue:
             )
         except DomainError as error:
             return refused(error)
-        return render_template("pages/process.html", listing=listing, filters=filters, states=list(State))
+        return render_template("pages/process.html", listing=listing, filters=filters, states=list(State),
+                               # each row's link: one url_for, not a hundred
+                               recs_url=url_for("pages.recommendation", rec_id=0).removesuffix("/0"))
 
 
 @blueprint.route("/processes/<int:process_id>/new", methods=["GET", "POST"])

@@ -22,6 +22,11 @@ def _back(rec_id: int, anchor: str = "") -> ResponseReturnValue:
     return redirect(url_for("pages.recommendation", rec_id=rec_id) + anchor, code=303)
 
 
+def _threads_url() -> str:
+    """Where a thread's forms post, less `/<id>/…`: built once, not by url_for per thread."""
+    return url_for("pages.reply", thread_id=0).removesuffix("/0/comments")
+
+
 def _int(name: str) -> int | None:
     value = request.form.get(name, "")
     return int(value) if value.isdigit() else None
@@ -36,7 +41,8 @@ def recommendation(rec_id: int) -> ResponseReturnValue:
             overview = services.recommendation_overview(session, me(), rec_id)
         except DomainError as error:
             return refused(error)
-        return render_template("pages/recommendation.html", o=overview, rec=overview.recommendation, path=PATH)
+        return render_template("pages/recommendation.html", o=overview, rec=overview.recommendation, path=PATH,
+                               threads_url=_threads_url())
 
 
 @blueprint.post("/recommendations/<int:rec_id>/transitions")

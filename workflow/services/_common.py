@@ -6,13 +6,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
-from sqlalchemy import Select, func, select
-from sqlalchemy.orm import Session, joinedload, lazyload, load_only, selectinload
+from sqlalchemy import Select, bindparam, func, inspect, select
+from sqlalchemy.orm import Session, defaultload, lazyload, load_only, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from ..actors import Actor
 from ..errors import InvalidInput, NotFound
 from ..validation import DB_INT_MAX, fits_db_int
-from ..models import Recommendation
+from ..models import Agency, Approval, Process, Recommendation, process_agencies, recommendation_addressees
 from ..visibility import can_see
 
 T = TypeVar("T")
@@ -27,21 +28,6 @@ RECOMMENDATION_LOADING = (
     .lazyload("*"),
 )
 
-#: How a process's list page loads recommendations: what one row of the list shows, no more
-#: (neither the text nor the approvals of a hundred recommendations).
-LISTING_LOADING = (
-    load_only(
-        Recommendation.id, Recommendation.process_id, Recommendation.title, Recommendation.state,
-        Recommendation.proposing_agency_id, Recommendation.revision, Recommendation.updated_at,
-    ),
-    joinedload(Recommendation.proposing_agency),
-    selectinload(Recommendation.addressed_agencies),
-    lazyload(Recommendation.process),
-    lazyload(Recommendation.created_by),
-    lazyload(Recommendation.approvals),
-)
-
-
 @dataclass(frozen=True)
 class Page(Generic[T]):
     items: Sequence[T]
@@ -50,16 +36,88 @@ class Page(Generic[T]):
     total: int
 
 
-def paginate(session: Session, stmt: Select[tuple[T]], *, page: int, per_page: int) -> Page[T]:
+def paginate(
+    session: Session, stmt: Select[tuple[T]], *, page: int, per_page: int, rows: bool = False,
+    count: Select[tuple[int]] | None = None,
+) -> Page[T]:
+    """One page of `stmt`'s results and their total; with `rows`, plain rows of the columns
+    it selects (not ORM objects); `count`, when given, counts the same rows more cheaply
+    than `stmt` as a subquery."""
     if page < 1 or page > DB_INT_MAX:
         raise InvalidInput(f"The page number is between 1 and {DB_INT_MAX}.", code="invalid_page")
     if not 1 <= per_page <= MAX_PER_PAGE:
         raise InvalidInput(
             f"per_page must be between 1 and {MAX_PER_PAGE}.", code="invalid_per_page"
         )
-    total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
-    items = session.scalars(stmt.limit(per_page).offset((page - 1) * per_page)).unique().all()
+    if count is None:
+        count = select(func.count()).select_from(stmt.order_by(None).subquery())
+    total = session.scalar(count)
+    limited = stmt.limit(per_page).offset((page - 1) * per_page)
+    items = session.execute(limited).all() if rows else session.scalars(limited).unique().all()
     return Page(items=items, page=page, per_page=per_page, total=total or 0)
+
+
+#: Reading one recommendation, the hot path of its page and of the API: statements built once
+#: (building one costs more than running it), and its collections loaded by `_load_collections`
+#: with four plain queries (SQLAlchemy's selectin loader spends more on each than the query).
+_LOAD = select(Recommendation).where(Recommendation.id == bindparam("rec_id")).options(
+    lazyload(Recommendation.merged_from),
+    lazyload(Recommendation.addressed_agencies),
+    lazyload(Recommendation.approvals),
+    defaultload(Recommendation.process).lazyload(Process.agencies),
+)
+_MERGED_FROM = (
+    select(Recommendation)
+    .where(Recommendation.merged_into_id == bindparam("rec_id"))
+    .options(load_only(Recommendation.id, Recommendation.merged_into_id), lazyload("*"))
+    .order_by(Recommendation.id)
+)
+_ADDRESSEES = (
+    select(Agency)
+    .join(recommendation_addressees, recommendation_addressees.c.agency_id == Agency.id)
+    .where(recommendation_addressees.c.recommendation_id == bindparam("rec_id"))
+    .order_by(Agency.code)
+)
+_APPROVALS = select(Approval).where(Approval.recommendation_id == bindparam("rec_id")).order_by(Approval.id)
+_PROCESS_AGENCIES = (
+    select(Agency)
+    .join(process_agencies, process_agencies.c.agency_id == Agency.id)
+    .where(process_agencies.c.process_id == bindparam("process_id"))
+    .order_by(Agency.code)
+)
+
+
+_PROCESS = select(Process).where(Process.id == bindparam("process_id")).options(lazyload(Process.agencies))
+
+
+def load_process(session: Session, process_id: int) -> Process | None:
+    """A process with its agencies (two plain queries), or None; no visibility check."""
+    process = session.scalars(_PROCESS, {"process_id": process_id}).one_or_none()
+    if process is not None:
+        _load_process_agencies(session, process)
+    return process
+
+
+def _load_process_agencies(session: Session, process: Process) -> None:
+    if "agencies" in inspect(process).unloaded:
+        set_committed_value(process, "agencies", list(session.scalars(_PROCESS_AGENCIES, {"process_id": process.id})))
+
+
+def _load_collections(session: Session, rec: Recommendation) -> None:
+    """What the selectin loaders of RECOMMENDATION_LOADING and the models would load, in the
+    same order, for one recommendation; collections already loaded in this session are kept."""
+    unloaded = inspect(rec).unloaded
+    if "merged_from" in unloaded:
+        set_committed_value(rec, "merged_from", list(session.scalars(_MERGED_FROM, {"rec_id": rec.id})))
+    if "addressed_agencies" in unloaded:
+        set_committed_value(rec, "addressed_agencies", list(session.scalars(_ADDRESSEES, {"rec_id": rec.id})))
+    if "approvals" in unloaded:
+        approvals = list(session.scalars(_APPROVALS, {"rec_id": rec.id}))
+        for approval in approvals:
+            if "recommendation" in inspect(approval).unloaded:
+                set_committed_value(approval, "recommendation", rec)
+        set_committed_value(rec, "approvals", approvals)
+    _load_process_agencies(session, rec.process)
 
 
 def load_recommendation(
@@ -79,10 +137,14 @@ def load_recommendation(
     """
     if not fits_db_int(rec_id):
         raise NotFound("No such recommendation.")
-    stmt = select(Recommendation).where(Recommendation.id == rec_id).options(*RECOMMENDATION_LOADING)
     if lock:
-        stmt = stmt.with_for_update(of=Recommendation, key_share=True).execution_options(populate_existing=True)
-    rec = session.scalars(stmt).unique().one_or_none()
+        stmt = (select(Recommendation).where(Recommendation.id == rec_id).options(*RECOMMENDATION_LOADING)
+                .with_for_update(of=Recommendation, key_share=True).execution_options(populate_existing=True))
+        rec = session.scalars(stmt).unique().one_or_none()
+    else:
+        rec = session.scalars(_LOAD, {"rec_id": rec_id}).unique().one_or_none()
+        if rec is not None:
+            _load_collections(session, rec)
     if rec is None or not can_see(actor, rec):
         raise NotFound("No such recommendation.")
     return rec

@@ -16,7 +16,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from .. import audit
@@ -110,16 +110,21 @@ def issue_token(session: Session, user: User, purpose: TokenPurpose = TokenPurpo
     return IssuedToken(token, record)
 
 
+#: Every request runs this, so it is built once. The user acts for the rest of the request,
+#: after the session that loaded it ends: load the roles, in the same statement (a row per role).
+_FIND_TOKEN = (
+    select(ApiToken)
+    .where(ApiToken.token_hash == bindparam("token_hash"),
+           ApiToken.purpose == bindparam("purpose", type_=ApiToken.__table__.c.purpose.type))
+    .options(joinedload(ApiToken.user).joinedload(User.role_rows))
+)
+
+
 def find_token(
     session: Session, token: str, purpose: TokenPurpose = TokenPurpose.api
 ) -> ApiToken | None:
     """The live token record: of this purpose, not expired, not revoked, of an active user."""
-    record = session.scalar(
-        select(ApiToken)
-        .where(ApiToken.token_hash == _digest(token), ApiToken.purpose == purpose)
-        # The user acts for the rest of the request, after this session ends: load the roles.
-        .options(joinedload(ApiToken.user).selectinload(User.role_rows))
-    )
+    record = session.scalars(_FIND_TOKEN, {"token_hash": _digest(token), "purpose": purpose}).unique().one_or_none()
     if record is None or record.revoked_at is not None or not record.user.active:
         return None
     if record.expires_at <= utcnow():

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import or_, select
+from sqlalchemy import ColumnElement, bindparam, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.interfaces import ORMOption
 
@@ -315,32 +315,50 @@ def list_recommendations(
 ) -> Page[Recommendation]:
     """Recommendations the actor may see, filtered, newest change first; `loading` says what
     of each to load (by default all that the API shows)."""
+    conditions = listing_conditions(session, actor, state=state, agency=agency, process=process, q=q)
+    stmt = select(Recommendation).where(*conditions).options(*loading).order_by(*LISTING_ORDER)
+    return paginate(session, stmt, page=page, per_page=per_page)
+
+
+#: The order of every list of recommendations: newest change first.
+LISTING_ORDER = (Recommendation.updated_at.desc(), Recommendation.id.desc())
+
+
+def listing_conditions(
+    session: Session,
+    actor: Actor,
+    *,
+    state: str | None = None,
+    agency: str | None = None,
+    process: int | None = None,
+    q: str | None = None,
+) -> list[ColumnElement[bool]]:
+    """The WHERE clauses of a list of recommendations: what the actor may see, filtered."""
     q, agency, state = clean_lookup(q, "search"), clean_lookup(agency, "agency"), clean_lookup(state, "state")
     if process is not None and not fits_db_int(process):
         raise InvalidInput("No such process.", code="unknown_process")
-    stmt = select(Recommendation).where(visible_clause(actor)).options(*loading)
+    conditions = [visible_clause(actor)]
     if state:
         try:
-            stmt = stmt.where(Recommendation.state == State(state))
+            conditions.append(Recommendation.state == State(state))
         except ValueError:
             raise InvalidInput(f"Unknown state {state!r}.", code="unknown_state") from None
     if agency:
         agency_id = session.scalar(select(Agency.id).where(Agency.code == agency.strip().upper()))
         if agency_id is None:
             raise InvalidInput(f"Unknown agency {agency!r}.", code="unknown_agency")
-        stmt = stmt.where(Recommendation.proposing_agency_id == agency_id)
+        conditions.append(Recommendation.proposing_agency_id == agency_id)
     if process is not None:
-        stmt = stmt.where(Recommendation.process_id == process)
+        conditions.append(Recommendation.process_id == process)
     if q and q.strip():
         pattern = "%" + _escape_like(q.strip()) + "%"
-        stmt = stmt.where(
+        conditions.append(
             or_(
                 Recommendation.title.ilike(pattern, escape="\\"),
                 Recommendation.body.ilike(pattern, escape="\\"),
             )
         )
-    stmt = stmt.order_by(Recommendation.updated_at.desc(), Recommendation.id.desc())
-    return paginate(session, stmt, page=page, per_page=per_page)
+    return conditions
 
 
 def _escape_like(text: str) -> str:
@@ -384,18 +402,20 @@ def list_conflict_copies(session: Session, actor: Actor, rec_id: int) -> list[Co
     return kept_conflict_copies(session, actor, load_recommendation(session, actor, rec_id))
 
 
-def kept_conflict_copies(session: Session, actor: Actor, rec: Recommendation) -> list[ConflictCopy]:
-    return list(
-        session.scalars(
-            select(ConflictCopy)
-            .where(
-                ConflictCopy.recommendation_id == rec.id,
-                ConflictCopy.author_id == actor.id,
-                ConflictCopy.discarded_at.is_(None),
-            )
-            .order_by(ConflictCopy.id)
-        )
+#: Built once: every view of a recommendation's page asks (`rec_id`, `author_id` bound per call).
+_KEPT_COPIES = (
+    select(ConflictCopy)
+    .where(
+        ConflictCopy.recommendation_id == bindparam("rec_id"),
+        ConflictCopy.author_id == bindparam("author_id"),
+        ConflictCopy.discarded_at.is_(None),
     )
+    .order_by(ConflictCopy.id)
+)
+
+
+def kept_conflict_copies(session: Session, actor: Actor, rec: Recommendation) -> list[ConflictCopy]:
+    return list(session.scalars(_KEPT_COPIES, {"rec_id": rec.id, "author_id": actor.id}))
 
 
 def get_conflict_copy(session: Session, actor: Actor, copy_id: int) -> ConflictCopy:
