@@ -18,14 +18,20 @@ from workflow.models import (
 )
 
 
+#: The tables the use cases write.
+WRITTEN_TABLES = (Recommendation, Revision, Approval, Thread, Comment, ConflictCopy, AuditEvent)
+
+
+def row_counts(session: Session) -> dict[str, int]:
+    """How many rows each table the use cases write holds."""
+    return {model.__tablename__: session.scalar(select(func.count()).select_from(model)) for model in WRITTEN_TABLES}
+
+
 def snapshot(session: Session) -> dict[str, Any]:
     """Everything a refused action must leave as it was: row counts, each recommendation's
     state, revision and version, each thread's resolution, and the head of the audit chain."""
     session.expire_all()
-    counts = {
-        model.__tablename__: session.scalar(select(func.count()).select_from(model))
-        for model in (Recommendation, Revision, Approval, Thread, Comment, ConflictCopy, AuditEvent)
-    }
+    counts = row_counts(session)
     recommendations = session.execute(
         select(
             Recommendation.id, Recommendation.state, Recommendation.revision,

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from web.api.serializers import iso
 from workflow import audit
@@ -31,6 +31,8 @@ from workflow.models import (
     Thread,
     User,
 )
+
+from .. import helpers
 
 REVISION_ACTIONS = ("create", "edit")
 DECISION_ACTIONS = ("approve", "object")
@@ -226,6 +228,5 @@ def missing_acknowledged(database: Database, acked: Acknowledged) -> list[str]:
 
 
 def row_counts(database: Database) -> dict[str, int]:
-    tables = (Recommendation, Revision, Approval, Thread, Comment, ConflictCopy, AuditEvent)
     with database.read() as session:
-        return {t.__tablename__: session.scalar(select(func.count()).select_from(t)) for t in tables}
+        return helpers.row_counts(session)

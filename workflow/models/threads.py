@@ -54,4 +54,10 @@ class Thread(Base):
     @property
     def passage_changed(self) -> bool:
         """The quoted passage no longer appears in the current text."""
-        return self.quote is not None and self.quote not in self.recommendation.body
+        return quoted_passage_changed(self.quote, self.recommendation.body)
+
+
+def quoted_passage_changed(quote: str | None, body: str) -> bool:
+    """Whether a thread's quoted passage no longer appears in the text it was quoted from
+    (for readers holding the quote and the text without the Thread object)."""
+    return quote is not None and quote not in body

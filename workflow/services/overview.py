@@ -14,6 +14,7 @@ from ..errors import NotFound
 from ..models import (
     Agency, AuditEvent, Comment, ConflictCopy, Process, Recommendation, Thread, User, recommendation_addressees,
 )
+from ..models.threads import quoted_passage_changed
 from ..policy import Action, allowed_actions, authorize_create, is_allowed, may_create
 from ..states import REASON_REQUIRED, State, Transition
 from ..validation import fits_db_int
@@ -150,7 +151,7 @@ def thread_views(session: Session, rec: Recommendation) -> list[ThreadView]:
     rows, whatever the number of comments."""
     threads = {
         id_: ThreadView(id_, number, quote, resolved_at, resolved_by,
-                        passage_changed=quote is not None and quote not in rec.body)
+                        passage_changed=quoted_passage_changed(quote, rec.body))
         for id_, number, quote, resolved_at, resolved_by in session.execute(_THREADS, {"rec_id": rec.id})
     }
     if threads:
