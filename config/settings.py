@@ -6,6 +6,7 @@
 | ACCORD_DATABASE_URL | SQLite file `accord.db` in the instance folder | the database |
 | ACCORD_INSTANCE_PATH | `instance/` in the current directory | the SQLite file and the generated key |
 | ACCORD_SECRET_KEY | in development, a random key made once and kept in the instance folder; in production, none: it must be set | signs session cookies and CSRF tokens |
+| ACCORD_ANSWER_CACHE_MB | `32` | memory each server process may keep pages and API answers in while the data they show is unchanged (`web/answer_cache.py`); `0` turns it off |
 
 In production (`ACCORD_ENV=production`) the application refuses to start, with one line
 saying why, when ACCORD_SECRET_KEY is missing, a known placeholder ("dev", "change-me",
@@ -28,6 +29,8 @@ from pathlib import Path
 DEVELOPMENT = "development"
 PRODUCTION = "production"
 ENVIRONMENTS = (DEVELOPMENT, PRODUCTION)
+
+DEFAULT_ANSWER_CACHE_MB = 32
 
 MIN_SECRET_KEY_LENGTH = 32
 #: Fewer different characters than this, and a key is a pattern, not a random string.
@@ -57,6 +60,15 @@ _HOW_TO_MAKE_ONE = (
 
 class ConfigurationError(ValueError):
     """A setting the application cannot start with; the message is one line for a person."""
+
+
+def _megabytes(env: Mapping[str, str], name: str, default: int) -> int:
+    value = (env.get(name) or "").strip()
+    if not value:
+        return default
+    if not value.isdigit():
+        raise ConfigurationError(f"{name} is {value!r}; use a whole number of megabytes (0 for none).")
+    return int(value)
 
 
 def secret_key_problem(key: str) -> str | None:
@@ -90,6 +102,8 @@ class Settings:
     instance_path: Path
     secret_key: str
     environment: str = DEVELOPMENT
+    #: Megabytes per process for answers kept while the data is unchanged; 0: none kept.
+    answer_cache_mb: int = DEFAULT_ANSWER_CACHE_MB
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -108,6 +122,7 @@ class Settings:
             instance_path=instance,
             secret_key=env.get("ACCORD_SECRET_KEY") or "",
             environment=environment,
+            answer_cache_mb=_megabytes(env, "ACCORD_ANSWER_CACHE_MB", DEFAULT_ANSWER_CACHE_MB),
         )
 
     @property

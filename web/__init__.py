@@ -9,7 +9,7 @@ from flask import Flask
 from config.settings import Settings
 from workflow.db import Database
 
-from . import api, i18n, pages, security, status
+from . import answer_cache, api, i18n, pages, security, status
 
 
 def create_app(settings: Settings | None = None, database: Database | None = None, **overrides: Any) -> Flask:
@@ -19,6 +19,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.config.update(SECRET_KEY=settings.resolved_secret_key(), **overrides)
     app.json.sort_keys = False  # keep the field order of API.md
     app.extensions["accord.database"] = database or Database(settings.database_url)
+    answer_cache.init_app(app, settings.answer_cache_mb * 2**20)
     security.init_app(app)
     i18n.init_app(app)
     app.register_blueprint(status.blueprint)

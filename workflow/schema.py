@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import cache
 from pathlib import Path
 
 from alembic import command
@@ -24,6 +25,7 @@ def alembic_config(engine: Engine | None = None) -> Config:
     return config
 
 
+@cache  # the migrations a process ships with do not change while it runs; reading them takes ms
 def head_revision() -> str | None:
     return ScriptDirectory.from_config(alembic_config()).get_current_head()
 

@@ -11,6 +11,8 @@ from sqlalchemy import event
 from workflow import services
 from workflow.states import State
 
+from web.answer_cache import answer_cache
+
 from ..factories import BODY, PASSWORD
 
 #: Each GET endpoint: the URL it is measured at, and who calls it (None: nobody signed in).
@@ -80,14 +82,20 @@ class Callers:
         return self.clients[username].get(url)
 
 
-def count_statements(app, callers: Callers, url: str, username: str | None) -> int:
+TRANSACTION_CONTROL = ("SAVEPOINT", "RELEASE", "ROLLBACK", "BEGIN", "COMMIT")
+
+
+def count_statements(app, callers: Callers, url: str, username: str | None, *, kept: bool = False) -> int:
     engine = app.extensions["accord.database"].engine
     counter = {"n": 0}
 
-    def count(*_):
-        counter["n"] += 1
+    def count(connection, cursor, statement, *_):
+        if not statement.startswith(TRANSACTION_CONTROL):  # the tests' savepoints, SQLite's BEGIN
+            counter["n"] += 1
 
     callers.get(url, username)  # the first use of a session is written down once
+    if not kept:
+        answer_cache(app).clear()  # measure the making of the answer, not a kept one
     event.listen(engine, "before_cursor_execute", count)
     try:
         response = callers.get(url, username)
@@ -139,3 +147,15 @@ def test_no_page_or_call_makes_more_statements_for_more_data(app, session, world
     session.commit()
     many = {endpoint: count_statements(app, callers, url, user) for endpoint, (url, user) in urls.items()}
     assert {e: n for e, n in many.items() if n != few[e]} == {}, {e: (few[e], many[e]) for e in few}
+
+
+def test_a_kept_answer_costs_the_sign_in_check_and_one_lookup(app, session, world, measured):
+    """Served again while nothing changed: the session or token is checked, and the number of
+    the latest change read; nothing else, whatever the page."""
+    rec, urls = measured
+    keeping = {endpoint for endpoint, view in app.view_functions.items() if getattr(view, "keeps_answers", False)}
+    assert {"pages.recommendation", "pages.process", "api.get_recommendation"} <= keeping
+    callers = Callers(app)
+    kept = {endpoint: count_statements(app, callers, urls[endpoint][0], urls[endpoint][1], kept=True)
+            for endpoint in keeping}
+    assert kept == {endpoint: 2 for endpoint in keeping}

@@ -6,6 +6,7 @@ from flask import Response, jsonify, url_for
 
 from workflow import services
 
+from ..answer_cache import kept_while_unchanged
 from . import blueprint, serializers
 from .context import actor, database
 from .errors import ApiError, error_response
@@ -32,6 +33,7 @@ def create_recommendation() -> tuple[Response, int]:
 
 
 @blueprint.get("/recommendations")
+@kept_while_unchanged(actor)
 def list_recommendations() -> Response:
     """Recommendations the caller may see, filtered and paginated."""
     filters = {
@@ -46,6 +48,7 @@ def list_recommendations() -> Response:
 
 
 @blueprint.get("/recommendations/<int:rec_id>")
+@kept_while_unchanged(actor)
 def get_recommendation(rec_id: int) -> tuple[Response, int]:
     """One recommendation, with what the caller may do to it now."""
     with database().read() as session:
@@ -96,6 +99,7 @@ def transition(rec_id: int) -> tuple[Response, int]:
 
 
 @blueprint.get("/recommendations/<int:rec_id>/revisions")
+@kept_while_unchanged(actor)
 def list_revisions(rec_id: int) -> Response:
     """The revision history, oldest first."""
     with database().read() as session:
@@ -104,6 +108,7 @@ def list_revisions(rec_id: int) -> Response:
 
 
 @blueprint.get("/recommendations/<int:rec_id>/revisions/<int:number>")
+@kept_while_unchanged(actor)
 def get_revision(rec_id: int, number: int) -> Response:
     """One revision's full text."""
     with database().read() as session:
@@ -111,6 +116,7 @@ def get_revision(rec_id: int, number: int) -> Response:
 
 
 @blueprint.get("/recommendations/<int:rec_id>/diff")
+@kept_while_unchanged(actor)
 def diff(rec_id: int) -> Response:
     """Word-level changes between two revisions."""
     old, new = query_int("from"), query_int("to")

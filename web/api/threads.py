@@ -6,12 +6,14 @@ from flask import Response, jsonify
 
 from workflow import services
 
+from ..answer_cache import kept_while_unchanged
 from . import blueprint, serializers
 from .context import actor, database
 from .parsing import field, json_body, pagination
 
 
 @blueprint.get("/recommendations/<int:rec_id>/threads")
+@kept_while_unchanged(actor)
 def list_threads(rec_id: int) -> Response:
     """Threads with their comments, oldest first."""
     with database().read() as session:

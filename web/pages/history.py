@@ -12,6 +12,7 @@ from flask_login import login_required
 from workflow.errors import DomainError, InvalidInput
 from workflow.services.history import compare_revisions, revision_history
 
+from ..answer_cache import kept_while_unchanged
 from . import blueprint, refused
 from .context import database, me
 
@@ -25,6 +26,7 @@ def _number(value: str | None) -> int | None:
 
 @blueprint.get("/recommendations/<int:rec_id>/history")
 @login_required
+@kept_while_unchanged(me)
 def history(rec_id: int) -> ResponseReturnValue:
     """Every revision (who saved it, when, why, in which state) and a form to compare two."""
     page = _number(request.args.get("page")) or 1
@@ -38,6 +40,7 @@ def history(rec_id: int) -> ResponseReturnValue:
 
 @blueprint.get("/recommendations/<int:rec_id>/diff")
 @login_required
+@kept_while_unchanged(me)
 def diff(rec_id: int) -> ResponseReturnValue:
     """Two revisions word by word, inline and side by side."""
     old, new = _number(request.args.get("from")), _number(request.args.get("to"))

@@ -11,6 +11,7 @@ from workflow import services
 from workflow.errors import DomainError, InvalidInput
 from workflow.states import State
 
+from ..answer_cache import kept_while_unchanged
 from . import blueprint, refused
 from .context import database, me
 
@@ -26,6 +27,7 @@ def processes() -> ResponseReturnValue:
 
 @blueprint.get("/processes/<int:process_id>")
 @login_required
+@kept_while_unchanged(me)
 def process(process_id: int) -> ResponseReturnValue:
     """A process's recommendations by state, with filters and search."""
     filters = {

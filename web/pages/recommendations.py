@@ -11,6 +11,7 @@ from workflow import services
 from workflow.errors import DomainError
 from workflow.states import State
 
+from ..answer_cache import kept_while_unchanged
 from . import STATE_LABELS, blueprint, refused
 from .context import database, me
 
@@ -34,6 +35,7 @@ def _int(name: str) -> int | None:
 
 @blueprint.get("/recommendations/<int:rec_id>")
 @login_required
+@kept_while_unchanged(me)
 def recommendation(rec_id: int) -> ResponseReturnValue:
     """The text, where it stands, what I may do, the approvals and the discussion."""
     with database().read() as session:

@@ -4,7 +4,7 @@ single transaction, writing its audit event in that same transaction. Nothing he
 from ._common import Page
 from .admin import add_agency, add_process, add_user, authenticate, set_user_active
 from .approvals import record_decision
-from .audit_log import list_events, verify
+from .audit_log import last_change, list_events, verify
 from .auth import (
     check_sign_in_allowed,
     find_token,
@@ -54,6 +54,7 @@ __all__ = [
     "check_sign_in_allowed",
     "find_token",
     "issue_token",
+    "last_change",
     "needs_touch",
     "revoke_token",
     "sign_in",

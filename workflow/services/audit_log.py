@@ -8,7 +8,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from .. import audit
@@ -24,6 +24,20 @@ WHOLE_LOG_ROLES = frozenset({Role.auditor, Role.admin})
 
 #: How many events an export reads (and hands on as one chunk) at a time.
 EXPORT_BATCH = 1_000
+
+
+_LAST_CHANGE = select(func.max(AuditEvent.seq))
+
+
+def last_change(session: Session) -> int:
+    """The sequence number of the latest audit event (0 before the first).
+
+    Every change writes exactly one event, in its own transaction, and sequence numbers only
+    grow: so this number moves with every change and names the state of all the data. What
+    is read at one number stays true until it moves (`web.answer_cache` relies on it). One
+    lookup of the primary key's last entry.
+    """
+    return session.scalar(_LAST_CHANGE) or 0
 
 
 def reads_whole_log(actor: Actor) -> bool:
