@@ -30,7 +30,7 @@ import sqlite3
 import sys
 import tempfile
 import time
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 
 from sqlalchemy import text
@@ -42,7 +42,7 @@ from workflow.db import Database
 
 from . import floor, prepare
 from ._common import Figure
-from .measure import ApproveAdopt, Identity, Measurement, Reads, Target, measure
+from .measure import ApproveAdopt, Identity, Measurement, Reads, ReadsWhileWriting, Target, measure
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "artifacts"
@@ -59,7 +59,7 @@ def machine(database: Database) -> dict[str, str]:
     return facts
 
 
-def targets(url: str, rec_id: int, listing: prepare.ListTarget, supply: list[int]) -> list[Target]:
+def targets(url: str, rec_id: int, listing: prepare.ListTarget, supply: list[int], scratch: int) -> list[Target]:
     def people(names: list[str], pages: bool) -> list[Identity]:
         return [Identity.sign_in(url, name, DEMO_PASSWORD, pages=pages) for name in names]
 
@@ -69,6 +69,9 @@ def targets(url: str, rec_id: int, listing: prepare.ListTarget, supply: list[int
     state = "expert_consolidation"
     return [
         Reads("recommendation page", [f"/recommendations/{rec_id}"], people(readers, pages=True), goal=0.5),
+        ReadsWhileWriting("recommendation page, a comment elsewhere every 0.25 s", [f"/recommendations/{rec_id}"],
+                          people(readers, pages=True), writer=people([prepare.EXPERT], pages=False)[0],
+                          thread_id=scratch, every=0.25),
         Reads("API detail", [f"/api/v1/recommendations/{rec_id}"], people(readers, pages=False), goal=0.5),
         Reads(f"process list, state filter, N={listing.total:,}",
               [f"/processes/{listing.process_id}?state={state}"], people([listing.viewer], pages=True), goal=0.3),
@@ -78,6 +81,17 @@ def targets(url: str, rec_id: int, listing: prepare.ListTarget, supply: list[int
         Reads("diff page (1 → 20)", [f"/recommendations/{rec_id}/diff?from=1&to=20"], people(readers, pages=True)),
         ApproveAdopt("approve + adopt", supply, approvers, adopter),
     ]
+
+
+#: The second Accord server: the same application with its answer cache off.
+UNKEPT = "nothing kept"
+
+
+def nothing_kept(measured: list[Target]) -> list[Target]:
+    """The same reads from a server that keeps no answers (ACCORD_ANSWER_CACHE_MB=0): what each
+    costs when the data changed since it was last read, as after every write."""
+    return [replace(t, name=f"{t.name}, {UNKEPT}", server=UNKEPT, goal=None)
+            for t in measured if type(t) is Reads]
 
 
 def figures_of(measured: list[Measurement], floor_rate: float) -> list[Figure]:
@@ -159,19 +173,23 @@ def run(args: argparse.Namespace, url: str, env: dict[str, str], database: Datab
     prepare.analyze(database)
     listing = prepare.largest_process(database)
     gunicorn = dict(workers=args.workers, threads=args.threads)
+    unkept_env = {**env, "ACCORD_ANSWER_CACHE_MB": "0"}
     with served("tests.benchmarks.floor:app", env, tmp / "floor.log", **gunicorn) as floor_server, \
-            served("web.wsgi:app", env, tmp / "accord.log", **gunicorn) as accord:
-        urls = {"floor": floor_server.url, "accord": accord.url}
+            served("web.wsgi:app", env, tmp / "accord.log", **gunicorn) as accord, \
+            served("web.wsgi:app", unkept_env, tmp / "accord-nothing-kept.log", **gunicorn) as unkept:
+        urls = {"floor": floor_server.url, "accord": accord.url, UNKEPT: unkept.url}
+        scratch = prepare.scratch_thread(database, prepare.benchmark_process(database))
+        measured_targets = targets(accord.url, rec_id, listing, supply, scratch)
         plan = [Reads("floor: one row, tiny template", [f"/floor/{n}" for n in range(1, floor.ROWS + 1)],
                       server="floor"),
-                *targets(accord.url, rec_id, listing, supply)]
+                *measured_targets, *nothing_kept(measured_targets)]
         rounds: list[list[Measurement]] = [[] for _ in plan]
         for number in range(1, args.rounds + 1):
             for target, measured in zip(plan, rounds, strict=True):
                 print(f"round {number}/{args.rounds}: {target.name} …", file=sys.stderr)
                 measured.append(measure(urls[target.server], target, connections=args.connections,
                                         seconds=args.seconds / args.rounds, warmup=args.warmup))
-        complaints = accord.complaints() + floor_server.complaints()
+        complaints = accord.complaints() + unkept.complaints() + floor_server.complaints()
     measured = [Measurement.combined(r) for r in rounds]
     floor_rate = measured[0].per_second
     figures += figures_of(measured, floor_rate)

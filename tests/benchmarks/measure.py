@@ -78,6 +78,37 @@ class Reads(Target):
         return step
 
 
+@dataclass
+class ReadsWhileWriting(Reads):
+    """Reads as above while one of the connections also posts a comment on the read
+    recommendation every `every` seconds, as `writer` (the comments are not counted): every
+    comment changes the data, so kept answers are made anew after each."""
+
+    writer: Identity | None = None
+    thread_id: int = 0
+    every: float = 0.5
+
+    def connection(self, index: int) -> Callable[[Client, random.Random], bool]:
+        read = super().connection(index)
+        if index != 0:
+            return read
+        last = 0.0
+
+        def step(client: Client, rng: random.Random) -> bool:
+            nonlocal last
+            if time.monotonic() - last >= self.every:
+                last = time.monotonic()
+                reader = (client.token, client.cookies)
+                self.writer.wear(client)
+                client.request("write", "POST", f"/api/v1/threads/{self.thread_id}/comments",
+                               json_body={"body": f"Noted at {last:.3f}."})
+                client.token, client.cookies = reader
+                return True
+            return read(client, rng)
+
+        return step
+
+
 class ApproveAdopt(Target):
     """For each recommendation of the supply: every addressed agency approves the current
     revision, then an EU expert adopts it. Each request is one transition (an approval or the
@@ -156,7 +187,8 @@ def measure(base_url: str, target: Target, *, connections: int, seconds: float, 
     for t in threads:
         t.join()
     window_end = min([deadline, *dry_at])
-    window = [s for c in clients for s in c.samples if window_start <= s.finished <= window_end]
+    window = [s for c in clients for s in c.samples
+              if window_start <= s.finished <= window_end and s.kind == target.name]
     stats = Stats(window, max(window_end - window_start, 1e-9))
     refused = [s for c in clients for s in c.samples if not 200 <= s.status < 300]
     return Measurement(target, stats, refused, ran_dry=bool(dry_at) and min(dry_at) < deadline)

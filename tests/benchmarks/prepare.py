@@ -33,6 +33,7 @@ PROCESS_TITLE = "Benchmark — a recommendation with its history"
 SUPPLY_PROCESS_TITLE = "Benchmark — recommendations to approve and adopt"
 PROCESS_AGENCIES = ["KZ-BS", "KG-BS", "KZ-SRC", "LV-SBG"]
 RICH_TITLE = "Benchmark: joint patrol schedules on the common border"
+SCRATCH_TITLE = "Benchmark: notes taken while others read"
 
 #: Who does what in the prepared data (demo accounts; see README).
 EXPERT, KZ_APPROVER, KG_APPROVER, EU_EXPERT = "aigerim", "serik", "chynara", "ilze"
@@ -134,6 +135,21 @@ def rich_recommendation(database: Database, process_id: int, *, revisions: int =
                                  reason="Name the officer who leads mixed patrols at night.")
         assert rec.revision == revisions
         return rec.id
+
+
+def scratch_thread(database: Database, process_id: int) -> int:
+    """A thread on a recommendation of its own, where the benchmark's writer posts comments
+    while others read (made once; the comments pile up there and nowhere else)."""
+    with database.read() as session:
+        found = session.scalar(select(Recommendation.id).where(Recommendation.title == SCRATCH_TITLE))
+        if found is not None:
+            return services.list_threads(session, _user(session, EXPERT), found, page=1, per_page=1).items[0].id
+    with database.write() as session:
+        rec = services.create_recommendation(
+            session, _user(session, EXPERT), process_id=process_id, title=SCRATCH_TITLE,
+            body=PARAGRAPHS[0], addressed_agencies=["KG-BS"])
+        services.perform_transition(session, _user(session, EXPERT), rec.id, "submit")
+        return services.start_thread(session, _user(session, EXPERT), rec.id, body="Notes of the session.").id
 
 
 def supply(database: Database, process_id: int, count: int) -> list[int]:
