@@ -3,13 +3,16 @@
     python -m tests.benchmarks [--scale 10000] [--database-url URL] [--connections 8]
                                [--seconds 15] [--rounds 3] [--supply 1500] [--output FILE]
 
-Both apps are served by gunicorn (2 workers × 4 threads, as `tests.load` serves Accord) on the
+The apps are served by gunicorn (2 workers × 4 threads, as `tests.load` serves Accord) on the
 same database, and measured one at a time with the same number of concurrent keep-alive
 connections on loopback: the floor (`tests/benchmarks/floor.py`: one row by primary key into a
 tiny template), Accord's recommendation page and API detail call (a recommendation with 20
 revisions and 50 comments), the process list filtered by state at N recommendations (the page,
 and the API's list beside it), the diff page (revision 1 against 20), and approve + adopt
-(each addressed agency approves, then an EU expert adopts: transitions per second). The whole
+(each addressed agency approves, then an EU expert adopts: transitions per second). Reads are
+measured from Accord as deployed, which keeps answers while the data is unchanged
+(`web/answer_cache.py`), once more while a comment is posted elsewhere every 0.25 s, and from a
+third server that keeps nothing (ACCORD_ANSWER_CACHE_MB=0): what a read costs after a change. The whole
 list is measured in turn, --rounds times, so that a neighbour's load on a shared machine falls
 on all figures alike; each figure sums its rounds. Ratios are to the floor's throughput.
 
