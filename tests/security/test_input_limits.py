@@ -332,3 +332,16 @@ def test_hostile_values_in_every_form_field(app, people: People, session, world,
         if people.request("uz_expert", "POST", "/account/password", data=form).status_code >= 500:
             problems.append(f"account {name}")
     assert not problems, "\n".join(problems)
+
+
+def test_an_oversized_form_and_a_wrong_method_get_a_page_that_says_why(app, people: People, world):
+    answer = people.request("kz_expert", "POST", f"/processes/{world.process.id}/new",
+                            data={"body": "x" * TOO_LARGE, "title": "t"})
+    page = answer.get_data(as_text=True)
+    assert answer.status_code == 413 and answer.mimetype == "text/html"
+    assert "larger than Accord accepts (2 MB at most)" in page and "Nothing was changed." in page
+    answer = people.request("kz_expert", "GET", "/sign-out")
+    assert answer.status_code == 405 and "does not accept that kind of request" in answer.get_data(as_text=True)
+    api = people.request(None, "GET", "/api/v1/tokens")  # the API still answers in JSON
+    assert api.status_code == 405 and api.get_json()["error"]["code"] == "method_not_allowed"
+    assert "POST" in api.headers["Allow"]

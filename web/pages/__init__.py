@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
 
 from workflow.errors import DomainError
 from workflow.services.audit_log import reads_whole_log
@@ -97,11 +98,27 @@ def init_app(app: Flask) -> None:
         message = _("This form has expired or did not come from Accord. Reload the page and try again.")
         return render_template("pages/refused.html", error=None, status=400, message=message, back=None), 400
 
-    @app.errorhandler(404)
-    def not_found(error: Exception) -> Response | tuple[str, int]:
-        if request.path.startswith("/api/"):
-            from ..api.errors import error_response
+    # HTTP errors of the pages as pages (Werkzeug's own are bare); the API answers them in JSON.
+    page_messages = {
+        404: _l("There is nothing at this address."),
+        405: _l("This address does not accept that kind of request."),
+        413: _l("What you sent is larger than Accord accepts (%(megabytes)s MB at most)."),
+    }
 
-            return error_response(404, "not_found", "There is nothing at this address.")
-        return render_template("pages/refused.html", error=None, status=404,
-                               message=_("There is nothing at this address."), back=None), 404
+    def http_error_page(error: HTTPException) -> Response | tuple[str, int]:
+        if request.path.startswith("/api/"):
+            from ..api.errors import HTTP_CODES, error_response
+
+            code, message = HTTP_CODES[error.code]
+            response = error_response(error.code, code, message)
+            if error.code == 405 and getattr(error, "valid_methods", None):
+                response.headers["Allow"] = ", ".join(error.valid_methods)
+            return response
+        back = request.referrer if request.referrer and request.referrer.startswith(request.host_url) else None
+        limit = app.config.get("MAX_CONTENT_LENGTH") or 0
+        message = str(page_messages[error.code]) % {"megabytes": limit // 2**20}
+        return render_template("pages/refused.html", error=None, status=error.code,
+                               message=message, back=back), error.code
+
+    for status in page_messages:
+        app.register_error_handler(status, http_error_page)
