@@ -328,16 +328,41 @@ def _pg_types_as_expected(description: Any) -> bool:
     )
 
 
-#: Columns of an export, in order: everything hashed, and the hash, so anyone can re-verify it.
-EXPORT_COLUMNS = (*HASHED_COLUMNS, "hash")
+#: Columns of an export, in order: everything hashed, and the hash, so anyone can re-verify it;
+#: then whether the event's words were withheld from the one who exported it.
+EXPORT_COLUMNS = (*HASHED_COLUMNS, "hash", "withheld")
+
+#: Payload keys that hold words people wrote (a thread's quoted passage), withheld with the
+#: reason from those who may read every event but not every recommendation.
+PAYLOAD_WORDS = ("quote",)
 
 
-def event_document(event: AuditEvent) -> dict[str, Any]:
-    """An event as plain JSON-ready data (payload parsed), for exports and the API."""
-    document = {name: getattr(event, name) for name in EXPORT_COLUMNS}
+def event_document(event: AuditEvent, *, withhold: bool = False) -> dict[str, Any]:
+    """An event as plain JSON-ready data (payload parsed), for exports and the API.
+
+    With `withhold`, without the words people wrote (its reason and any quoted passage, as
+    null) and marked `withheld`: who did what, when, on which revision, and the hashes stay.
+    Such an event does not re-verify from the document; the server's verification still
+    covers it, and auditors read it whole.
+    """
+    document = {name: getattr(event, name) for name in (*HASHED_COLUMNS, "hash")}
     document["occurred_at"] = _format_time(event.occurred_at)
     document["payload"] = json.loads(event.payload)
+    document["withheld"] = withhold
+    if withhold:
+        document["reason"] = None
+        for key in PAYLOAD_WORDS:
+            if document["payload"].get(key) is not None:
+                document["payload"][key] = None
     return document
+
+
+def csv_row(event: AuditEvent, *, withhold: bool = False) -> dict[str, Any]:
+    """An event as a row of EXPORT_COLUMNS: its payload as the canonical text, exactly as
+    hashed (unless withheld)."""
+    row = event_document(event, withhold=withhold)
+    row["payload"] = canonical_json(row["payload"]) if withhold else event.payload
+    return row
 
 
 def iter_events(session: Session, *, batch_size: int = 5_000) -> Iterator[AuditEvent]:
@@ -358,11 +383,9 @@ def export_events(events: Iterable[AuditEvent], out: IO[str], fmt: str) -> int:
         writer.writeheader()
     count = 0
     for event in events:
-        document = event_document(event)
         if writer:
-            document["payload"] = event.payload  # the canonical text, exactly as hashed
-            writer.writerow(document)
+            writer.writerow(csv_row(event))
         else:
-            out.write(canonical_json(document) + "\n")
+            out.write(canonical_json(event_document(event)) + "\n")
         count += 1
     return count

@@ -258,16 +258,27 @@ def test_listings_counts_and_exports_are_the_same_with_or_without_the_hidden_dra
     assert not problems, "\n".join(problems)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "The audit log, which administrators read whole, copies a thread's quoted passage into the "
-    "thread.start payload and keeps the reasons of a never-submitted draft's transitions: an "
-    "administrator of another agency reads that text. Fix: keep the quote out of the payload "
-    "(workflow/services/threads.py, and config/scale.py's bulk writer), or reserve payloads and "
-    "reasons of private drafts to auditors. Not this suite's file to change."
-))
 def test_the_whole_log_an_administrator_reads_holds_no_text_of_a_private_draft(app, people: People, hidden):
-    for path in ("/api/v1/audit?per_page=200", "/audit/export.jsonl"):
+    """Every event, but not the words of another agency's private draft (its reasons, its
+    quoted passages): those are for the agency and for auditors."""
+    paths = ("/api/v1/audit?per_page=200", "/audit/export.jsonl", "/audit/export.csv", "/audit?recommendation=")
+    for path in paths:
+        path = path + str(hidden.withdrawn) if path.endswith("=") else path
         assert not markers_in(normal(people.request("admin", "GET", path))[2], (QUOTE, REASON)), path
+        assert markers_in(normal(people.request("auditor", "GET", path))[2], (QUOTE, REASON)), path
+    events = people.request("admin", "GET", "/api/v1/audit?per_page=200").get_json()["items"]
+    audited = people.request("auditor", "GET", "/api/v1/audit?per_page=200").get_json()["items"]
+    assert [e["seq"] for e in events] == [e["seq"] for e in audited]  # every event, who and when
+    withheld = {e["recommendation"] for e in events if e["withheld"]}
+    assert {hidden.draft, hidden.withdrawn, hidden.sent_back} <= withheld  # and KG-BS's own draft
+    for rec_id in {e["recommendation"] for e in events if e["recommendation"]}:
+        seen = people.request("admin", "GET", f"/api/v1/recommendations/{rec_id}").status_code
+        assert (seen == 404) == (rec_id in withheld), rec_id
+    assert not any(e["withheld"] for e in audited)
+    withdrawal = next(e for e in events if e["action"] == "withdraw" and e["recommendation"] == hidden.withdrawn)
+    assert withdrawal["reason"] is None and withdrawal["actor"] == "kz_expert"
+    page = people.request("admin", "GET", f"/audit?recommendation={hidden.withdrawn}").get_data(as_text=True)
+    assert "withheld" in page
 
 
 def test_health_tells_a_visitor_no_count(people: People, session, world):

@@ -13,7 +13,8 @@ from .parsing import pagination, query_int, query_str, query_time
 
 @blueprint.get("/audit")
 def list_events() -> Response:
-    """Audit events in chain order (all for auditors and administrators)."""
+    """Audit events in chain order (all for auditors and administrators; administrators read
+    those of other agencies' private drafts without their words)."""
     filters = {
         "recommendation": query_int("recommendation"),
         "actor_name": query_str("actor"),
@@ -23,7 +24,7 @@ def list_events() -> Response:
     }
     with database().read() as session:
         result = services.list_events(session, actor(), **filters, **pagination())
-        return jsonify(serializers.page(result, serializers.event))
+        return jsonify(serializers.page(result, lambda e: serializers.event(e, result.withholds(e))))
 
 
 @blueprint.get("/audit/verify")

@@ -320,6 +320,12 @@ def _schemas() -> dict[str, Schema]:
                 "payload": {"type": "object"},
                 "prev_hash": STRING,
                 "hash": STRING,
+                "withheld": {
+                    "type": "boolean",
+                    "description": "True when the reader may read every event but not this recommendation (an "
+                                   "administrator, a private draft of another agency): `reason` and a quoted passage "
+                                   "in `payload` are then null.",
+                },
             }
         ),
         "Verification": _object(

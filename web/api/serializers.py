@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any, TypeVar
 
+from workflow import audit
 from workflow.actors import Actor
 from workflow.models import (
     Agency,
@@ -157,7 +157,8 @@ def conflict_copy(c: ConflictCopy) -> dict[str, Any]:
     }
 
 
-def event(e: AuditEvent) -> dict[str, Any]:
+def event(e: AuditEvent, withheld: bool = False) -> dict[str, Any]:
+    document = audit.event_document(e, withhold=withheld)
     return {
         "seq": e.seq,
         "occurred_at": iso(e.occurred_at),
@@ -168,10 +169,11 @@ def event(e: AuditEvent) -> dict[str, Any]:
         "from_state": e.from_state,
         "to_state": e.to_state,
         "revision": e.revision,
-        "reason": e.reason,
-        "payload": json.loads(e.payload),
+        "reason": document["reason"],
+        "payload": document["payload"],
         "prev_hash": e.prev_hash,
         "hash": e.hash,
+        "withheld": withheld,
     }
 
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func, not_, select
 from sqlalchemy.orm import Session
 
 from .. import audit
@@ -103,15 +103,48 @@ def list_events(
     until: datetime | None = None,
     page: int = 1,
     per_page: int = 50,
-) -> Page[AuditEvent]:
-    """Events in chain order. Auditors and administrators read them all; everyone else reads
-    the events of the recommendations they may see."""
+) -> EventPage:
+    """Events in chain order. Auditors and administrators read them all (administrators
+    without the words of drafts they may not see); everyone else reads the events of the
+    recommendations they may see."""
     stmt = select(AuditEvent)
     if not reads_whole_log(actor):
         visible = select(Recommendation.id).where(visible_clause(actor))
         stmt = stmt.where(AuditEvent.recommendation_id.in_(visible))
     filters = EventFilters(recommendation, actor_name, actor_agency, action, since, until)
-    return paginate(session, filters.apply(stmt).order_by(AuditEvent.seq), page=page, per_page=per_page)
+    found = paginate(session, filters.apply(stmt).order_by(AuditEvent.seq), page=page, per_page=per_page)
+    return _with_words_withheld(session, actor, found)
+
+
+@dataclass(frozen=True)
+class EventPage(Page[AuditEvent]):
+    """A page of events, and the recommendations among theirs whose words the reader may not
+    read (see `words_withheld`)."""
+
+    withheld: frozenset[int] = frozenset()
+
+    def withholds(self, event: AuditEvent) -> bool:
+        return event.recommendation_id in self.withheld
+
+
+def words_withheld(session: Session, actor: Actor, among: Collection[int] | None = None) -> frozenset[int]:
+    """Recommendations (of `among`, or all) whose events an actor who reads the whole log reads
+    without their words: the private drafts of other agencies, for an administrator. A draft is
+    visible only to its proposing agency and to auditors (DESIGN.md), and an administrator
+    reads every event (API.md): who did what and when, then, but not the reasons or quoted
+    passages written in a draft they may not see."""
+    if among is not None and not among:
+        return frozenset()
+    stmt = select(Recommendation.id).where(not_(visible_clause(actor)))
+    if among is not None:
+        stmt = stmt.where(Recommendation.id.in_(sorted(among)))
+    return frozenset(session.scalars(stmt))
+
+
+def _with_words_withheld(session: Session, actor: Actor, found: Page[AuditEvent]) -> EventPage:
+    ids = {e.recommendation_id for e in found.items if e.recommendation_id is not None}
+    withheld = words_withheld(session, actor, ids) if reads_whole_log(actor) else frozenset()
+    return EventPage(found.items, found.page, found.per_page, found.total, withheld)
 
 
 def verify(session: Session, actor: Actor) -> audit.Verification:
@@ -126,7 +159,7 @@ class LogReading:
     for), the events that match the filters, and the values the filters can take."""
 
     verification: audit.Verification | None
-    events: Page[AuditEvent]
+    events: EventPage
     actions: Sequence[str]
     agencies: Sequence[str]
 
@@ -146,9 +179,9 @@ def read_log(
     Verifying walks every event (about 3 s per million here), so it is done when asked for,
     not on every page of a long log."""
     _require_whole_log(actor)
-    events = paginate(
+    events = _with_words_withheld(session, actor, paginate(
         session, filters.apply(select(AuditEvent)).order_by(AuditEvent.seq), page=page, per_page=per_page
-    )
+    ))
     actions = session.scalars(select(AuditEvent.action).distinct().order_by(AuditEvent.action)).all()
     agencies = session.scalars(
         select(AuditEvent.actor_agency)
@@ -176,11 +209,12 @@ def export_log(
             code="unknown_format",
         )
     stmt = filters.apply(select(AuditEvent)).order_by(AuditEvent.seq)
+    withheld = words_withheld(session, actor)
     events = session.scalars(stmt.execution_options(yield_per=EXPORT_BATCH))
-    return _export_chunks(events, fmt)
+    return _export_chunks(events, fmt, withheld)
 
 
-def _export_chunks(events: Iterator[AuditEvent], fmt: str) -> Iterator[str]:
+def _export_chunks(events: Iterator[AuditEvent], fmt: str, withheld: frozenset[int]) -> Iterator[str]:
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=audit.EXPORT_COLUMNS) if fmt == "csv" else None
     if writer:
@@ -188,12 +222,11 @@ def _export_chunks(events: Iterator[AuditEvent], fmt: str) -> Iterator[str]:
     pending = 0
     try:
         for event in events:
+            withhold = event.recommendation_id in withheld
             if writer:
-                document = audit.event_document(event)
-                document["payload"] = event.payload  # the canonical text, exactly as hashed
-                writer.writerow(document)
+                writer.writerow(audit.csv_row(event, withhold=withhold))
             else:
-                buffer.write(audit.canonical_json(audit.event_document(event)) + "\n")
+                buffer.write(audit.canonical_json(audit.event_document(event, withhold=withhold)) + "\n")
             pending += 1
             if pending == EXPORT_BATCH:
                 yield _drain(buffer)
