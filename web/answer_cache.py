@@ -125,7 +125,7 @@ def kept_while_unchanged(viewer: Callable[[], Actor]) -> Callable[[Callable[...,
             if kept is not None:
                 return _served(kept, cache)
             response = make_response(view(*args, **kwargs))
-            if response.status_code == 200 and not response.direct_passthrough:
+            if _keepable(response):
                 cache.put(key, _keep(response, change, cache))
             return response
 
@@ -133,6 +133,16 @@ def kept_while_unchanged(viewer: Callable[[], Actor]) -> Callable[[Callable[...,
         return wrapper
 
     return decorator
+
+
+#: Headers a kept answer may have: it is served again with its body and type only.
+_PLAIN_HEADERS = frozenset({"content-type", "content-length"})
+
+
+def _keepable(response: Response) -> bool:
+    """A whole 200 answer with nothing but a body and its type (no cookie, download name, …)."""
+    return (response.status_code == 200 and not response.direct_passthrough
+            and all(name.lower() in _PLAIN_HEADERS for name in response.headers.keys()))
 
 
 def _keep(response: Response, change: int, cache: AnswerCache) -> Kept:
