@@ -134,6 +134,15 @@ def _storage_full() -> Response:
     )
 
 
+def http_error_response(error: HTTPException) -> Response:
+    """An HTTP error (404, 405, 413, …) as the API answers it: JSON, with Allow for a 405."""
+    code, message = HTTP_CODES.get(error.code or 500, ("error", error.description or "Error."))
+    response = error_response(error.code or 500, code, message)
+    if error.code == 405 and getattr(error, "valid_methods", None):
+        response.headers["Allow"] = ", ".join(error.valid_methods)
+    return response
+
+
 def init_app(app: Flask) -> None:
     """Register the JSON error handlers for every path under /api/."""
 
@@ -147,13 +156,7 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException) -> Response | HTTPException:
-        if not _is_api():
-            return error
-        code, message = HTTP_CODES.get(error.code or 500, ("error", error.description or "Error."))
-        response = error_response(error.code or 500, code, message)
-        if error.code == 405 and error.valid_methods:
-            response.headers["Allow"] = ", ".join(error.valid_methods)
-        return response
+        return http_error_response(error) if _is_api() else error
 
     @app.errorhandler(OperationalError)
     def database_unavailable(error: OperationalError) -> Response:

@@ -107,13 +107,9 @@ def init_app(app: Flask) -> None:
 
     def http_error_page(error: HTTPException) -> Response | tuple[str, int]:
         if request.path.startswith("/api/"):
-            from ..api.errors import HTTP_CODES, error_response
+            from ..api.errors import http_error_response
 
-            code, message = HTTP_CODES[error.code]
-            response = error_response(error.code, code, message)
-            if error.code == 405 and getattr(error, "valid_methods", None):
-                response.headers["Allow"] = ", ".join(error.valid_methods)
-            return response
+            return http_error_response(error)
         back = request.referrer if request.referrer and request.referrer.startswith(request.host_url) else None
         limit = app.config.get("MAX_CONTENT_LENGTH") or 0
         message = str(page_messages[error.code]) % {"megabytes": limit // 2**20}
