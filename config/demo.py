@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from workflow import services
-from workflow.actors import SYSTEM
-from workflow.models import Agency, Recommendation, User
+from accord.workflow import services
+from accord.workflow.actors import SYSTEM
+from accord.workflow.models import Agency, Recommendation, User
 
 DEMO_PASSWORD = "ashgabat-workshop-2019"
 

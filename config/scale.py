@@ -36,9 +36,9 @@ from typing import Any
 from sqlalchemy import func, insert, select, text
 from sqlalchemy.orm import Session, selectinload
 
-from workflow import audit, services
-from workflow.actors import SYSTEM
-from workflow.models import (
+from accord.workflow import audit, services
+from accord.workflow.actors import SYSTEM
+from accord.workflow.models import (
     Agency,
     AgencyKind,
     Approval,
@@ -55,9 +55,9 @@ from workflow.models import (
     recommendation_addressees,
     utcnow,
 )
-from workflow.rendering import render_markdown
-from workflow.states import TRANSITIONS, State
-from workflow.validation import (
+from accord.workflow.rendering import render_markdown
+from accord.workflow.states import TRANSITIONS, State
+from accord.workflow.validation import (
     clean_body,
     clean_comment,
     clean_name,

@@ -1,4 +1,4 @@
-"""Alembic environment. Accord runs it through `workflow.schema`, which passes a connection."""
+"""Alembic environment. Accord runs it through `accord.migrations.schema`, which passes a connection."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ from typing import Any
 from alembic import context
 from sqlalchemy import Connection
 
-from workflow.db import make_engine
-from workflow.models import Base
-from workflow.models.base import UTCDateTime
+from accord.workflow.db import make_engine
+from accord.workflow.models import Base
+from accord.workflow.models.base import UTCDateTime
 
 config = context.config
 target_metadata = Base.metadata

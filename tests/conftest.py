@@ -20,8 +20,9 @@ from sqlalchemy import Connection, Engine, create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-from workflow import passwords, schema
-from workflow.db import Database, make_engine
+from accord.migrations import schema
+from accord.workflow import passwords
+from accord.workflow.db import Database, make_engine
 
 from .factories import World, build_world
 
@@ -142,8 +143,8 @@ def connection_database(connection: Connection) -> ConnectionDatabase:
 @pytest.fixture
 def app(connection_database: ConnectionDatabase, tmp_path: Path):
     """The application on this test's connection (API and pages alike)."""
-    from config.settings import Settings
-    from web import create_app
+    from accord.config.settings import Settings
+    from accord.web import create_app
 
     return create_app(
         Settings.from_env({"ACCORD_INSTANCE_PATH": str(tmp_path)}),

@@ -3,8 +3,8 @@ that check the engine and the API against it."""
 
 from __future__ import annotations
 
-from workflow import services
-from workflow.states import State
+from accord.workflow import services
+from accord.workflow.states import State
 
 from .factories import USERS
 

@@ -7,10 +7,10 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session
 
-from workflow import services
-from workflow.actors import SYSTEM
-from workflow.models import Process, Recommendation, User
-from workflow.states import State
+from accord.workflow import services
+from accord.workflow.actors import SYSTEM
+from accord.workflow.models import Process, Recommendation, User
+from accord.workflow.states import State
 
 PASSWORD = "correct horse battery staple"
 

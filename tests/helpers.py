@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from workflow.models import (
+from accord.workflow.models import (
     Approval,
     AuditEvent,
     Comment,

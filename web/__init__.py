@@ -6,8 +6,8 @@ from typing import Any
 
 from flask import Flask
 
-from config.settings import Settings
-from workflow.db import Database
+from accord.config.settings import Settings
+from accord.workflow.db import Database
 
 from . import answer_cache, api, i18n, pages, security, status
 

@@ -34,8 +34,8 @@ from flask import Flask, Response, current_app, g, make_response, request, sessi
 from flask_babel import get_locale
 from flask_wtf.csrf import generate_csrf
 
-from workflow import services
-from workflow.actors import Actor
+from accord.workflow import services
+from accord.workflow.actors import Actor
 
 EXTENSION = "accord.answer_cache"
 

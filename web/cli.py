@@ -16,13 +16,14 @@ from typing import Any, NoReturn
 import click
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
-from config.settings import ConfigurationError, Settings
-from workflow import audit, schema, services
-from workflow.actors import SYSTEM
-from workflow.db import Database, refresh_statistics
-from workflow.errors import DomainError
-from workflow.models import AgencyKind, Role
-from workflow.services.auth import set_password
+from accord.config.settings import ConfigurationError, Settings
+from accord.migrations import schema
+from accord.workflow import audit, services
+from accord.workflow.actors import SYSTEM
+from accord.workflow.db import Database, refresh_statistics
+from accord.workflow.errors import DomainError
+from accord.workflow.models import AgencyKind, Role
+from accord.workflow.services.auth import set_password
 
 EXIT_CHECK_FAILED = 1
 EXIT_USAGE = 2
@@ -78,7 +79,7 @@ def serve(host: str, port: int, demo: bool, threads: int) -> None:
     """Create and migrate the database if needed, then serve pages and API (waitress)."""
     import waitress
 
-    from web import create_app
+    from accord.web import create_app
 
     settings = _settings()
     settings.check()  # refuse a production run without a real secret key, before anything
@@ -127,7 +128,7 @@ def demo(scale: int | None, seed: int | None) -> None:
 
 
 def _load_scale(database: Database, n: int, seed: int) -> None:
-    from config import scale as scale_data
+    from accord.config import scale as scale_data
 
     with database.read() as session:
         empty = scale_data.is_empty(session)
@@ -151,7 +152,7 @@ def _load_scale(database: Database, n: int, seed: int) -> None:
 
 
 def _load_demo(database: Database) -> None:
-    from config import demo as demo_data
+    from accord.config import demo as demo_data
 
     started = time.perf_counter()
     with database.write() as session:
@@ -306,7 +307,7 @@ def audit_export(fmt: str, output: Path | None) -> None:
               help="Include recommendations in this state (repeat).")
 def export_process(process_id: int, fmt: str, output: Path, states: tuple[str, ...]) -> None:
     """Write a process's recommendations as a document."""
-    from workflow import documents
+    from accord.workflow import documents
 
     with _database() as database, database.read() as session:
         document = documents.process_document(session, process_id, states=states)

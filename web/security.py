@@ -14,8 +14,8 @@ from flask.sessions import SecureCookieSessionInterface
 from flask_login import LoginManager, UserMixin
 from flask_wtf.csrf import CSRFProtect
 
-from workflow import services
-from workflow.models import Agency, Role, TokenPurpose, User
+from accord.workflow import services
+from accord.workflow.models import Agency, Role, TokenPurpose, User
 
 login_manager = LoginManager()
 csrf = CSRFProtect()

@@ -8,7 +8,7 @@ from flask import Blueprint, current_app, jsonify
 from flask.typing import ResponseReturnValue
 from sqlalchemy.exc import OperationalError
 
-from workflow import schema
+from accord.migrations import schema
 
 log = logging.getLogger(__name__)
 

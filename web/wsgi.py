@@ -1,6 +1,6 @@
 """The application for a WSGI server, configured from the environment (`config.settings`):
 
-    gunicorn -w 2 --threads 4 -b 127.0.0.1:8000 web.wsgi:app
+    gunicorn -w 2 --threads 4 -b 127.0.0.1:8000 accord.web.wsgi:app
 
 Each worker process that imports this module builds its own app and database engine. Set
 ACCORD_SECRET_KEY when running more than one worker, so every worker signs cookies alike.

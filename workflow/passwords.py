@@ -97,7 +97,7 @@ def needs_rehash(stored_hash: str) -> bool:
 def _common_passwords() -> frozenset[str]:
     # Loaded on first use, not at import: most processes never check a new password.
     text = (
-        importlib.resources.files("workflow")
+        importlib.resources.files("accord.workflow")
         .joinpath("data", "common_passwords.txt")
         .read_text(encoding="utf-8")
     )

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from workflow.models import ApiToken, AuditEvent
-from workflow.states import State
+from accord.workflow.models import ApiToken, AuditEvent
+from accord.workflow.states import State
 
 from ..factories import BODY
 
@@ -82,8 +82,8 @@ def test_revocation_works_at_once(api):
 
 
 def test_a_disabled_users_tokens_stop_at_once(api, session, world):
-    from workflow import services
-    from workflow.actors import SYSTEM
+    from accord.workflow import services
+    from accord.workflow.actors import SYSTEM
 
     api.token("kz_expert")
     services.set_user_active(session, SYSTEM, "kz_expert", active=False)

@@ -32,13 +32,13 @@ from schemathesis.specs.openapi.checks import (
 from schemathesis.specs.openapi.definitions import OPENAPI_31
 from sqlalchemy import select
 
-from config import demo
-from config.settings import Settings
-from web import create_app
-from web.api.openapi import openapi_document
-from workflow import services
-from workflow.db import Database
-from workflow.models import User
+from accord.config import demo
+from accord.config.settings import Settings
+from accord.web import create_app
+from accord.web.api.openapi import openapi_document
+from accord.workflow import services
+from accord.workflow.db import Database
+from accord.workflow.models import User
 
 BASE = "/api/v1"
 

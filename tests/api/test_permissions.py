@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from workflow import services
-from workflow.states import State
+from accord.workflow import services
+from accord.workflow.states import State
 
 from ..design import ACTIONS, FORBIDDEN, HIDDEN, OK, STATES, WRONG_STATE, expected, move_to, visible
 from ..factories import USERS

@@ -38,10 +38,10 @@ from pathlib import Path
 
 from sqlalchemy import text
 
-from config.demo import DEMO_PASSWORD
+from accord.config.demo import DEMO_PASSWORD
 from tests.load.server import describe, served, server_env
-from workflow import schema
-from workflow.db import Database
+from accord.migrations import schema
+from accord.workflow.db import Database
 
 from . import floor, prepare
 from ._common import Figure
@@ -178,8 +178,8 @@ def run(args: argparse.Namespace, url: str, env: dict[str, str], database: Datab
     gunicorn = dict(workers=args.workers, threads=args.threads)
     unkept_env = {**env, "ACCORD_ANSWER_CACHE_MB": "0"}
     with served("tests.benchmarks.floor:app", env, tmp / "floor.log", **gunicorn) as floor_server, \
-            served("web.wsgi:app", env, tmp / "accord.log", **gunicorn) as accord, \
-            served("web.wsgi:app", unkept_env, tmp / "accord-nothing-kept.log", **gunicorn) as unkept:
+            served("accord.web.wsgi:app", env, tmp / "accord.log", **gunicorn) as accord, \
+            served("accord.web.wsgi:app", unkept_env, tmp / "accord-nothing-kept.log", **gunicorn) as unkept:
         urls = {"floor": floor_server.url, "accord": accord.url, UNKEPT: unkept.url}
         scratch = prepare.scratch_thread(database, prepare.benchmark_process(database))
         measured_targets = targets(accord.url, rec_id, listing, supply, scratch)

@@ -23,9 +23,10 @@ from pathlib import Path
 
 from sqlalchemy import insert
 
-from workflow import audit, schema
-from workflow.db import Database
-from workflow.models import AuditEvent, utcnow
+from accord.migrations import schema
+from accord.workflow import audit
+from accord.workflow.db import Database
+from accord.workflow.models import AuditEvent, utcnow
 
 from ._common import Figure, print_table
 

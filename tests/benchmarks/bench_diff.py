@@ -17,7 +17,7 @@ import argparse
 import difflib
 import random
 
-from workflow.diffing import _TOKEN, word_diff
+from accord.workflow.diffing import _TOKEN, word_diff
 
 from ._common import Figure, best_of, print_table
 

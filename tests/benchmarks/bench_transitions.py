@@ -15,9 +15,10 @@ from types import SimpleNamespace
 
 from transitions import Machine
 
-from workflow import passwords, schema, services
-from workflow.db import Database
-from workflow.states import MACHINE, TRANSITIONS, State, Transition, fire
+from accord.migrations import schema
+from accord.workflow import passwords, services
+from accord.workflow.db import Database
+from accord.workflow.states import MACHINE, TRANSITIONS, State, Transition, fire
 
 from ._common import Figure, best_of, print_table
 

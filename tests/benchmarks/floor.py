@@ -17,7 +17,7 @@ from flask import Flask, abort, render_template_string
 from sqlalchemy import Integer, MetaData, String, Text, insert, select
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from workflow.db import Database
+from accord.workflow.db import Database
 
 ROWS = 1000
 

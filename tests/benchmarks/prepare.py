@@ -24,10 +24,10 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from workflow import services
-from workflow.db import Database, refresh_statistics
-from workflow.models import Process, Recommendation, User
-from workflow.states import State
+from accord.workflow import services
+from accord.workflow.db import Database, refresh_statistics
+from accord.workflow.models import Process, Recommendation, User
+from accord.workflow.states import State
 
 PROCESS_TITLE = "Benchmark — a recommendation with its history"
 SUPPLY_PROCESS_TITLE = "Benchmark — recommendations to approve and adopt"

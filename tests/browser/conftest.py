@@ -22,11 +22,11 @@ import pytest
 from sqlalchemy import select
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
-from config import demo
-from config.settings import Settings
-from web import create_app
-from workflow.db import Database
-from workflow.models import Recommendation
+from accord.config import demo
+from accord.config.settings import Settings
+from accord.web import create_app
+from accord.workflow.db import Database
+from accord.workflow.models import Recommendation
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [

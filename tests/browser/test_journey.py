@@ -13,7 +13,7 @@ from collections.abc import Callable
 import pytest
 from playwright.sync_api import Page, expect
 
-from config import demo
+from accord.config import demo
 
 from .conftest import ConsoleWatch, LiveServer, shoot
 

@@ -4,7 +4,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from web.cli import main
+from accord.web.cli import main
 
 
 @dataclass

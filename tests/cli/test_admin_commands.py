@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from workflow.models import Agency, AuditEvent, Process, Recommendation, User
-from workflow.states import State
+from accord.workflow.models import Agency, AuditEvent, Process, Recommendation, User
+from accord.workflow.states import State
 
 
 def counts(database) -> dict[str, int]:

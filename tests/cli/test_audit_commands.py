@@ -9,8 +9,8 @@ import json
 import pytest
 from sqlalchemy import text
 
-from workflow.audit import HASHED_COLUMNS, event_hash
-from workflow.models import AuditEvent
+from accord.workflow.audit import HASHED_COLUMNS, event_hash
+from accord.workflow.models import AuditEvent
 
 from ..integration.test_audit_chain import populate
 

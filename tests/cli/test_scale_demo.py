@@ -13,11 +13,11 @@ from collections import Counter, defaultdict
 import pytest
 from sqlalchemy import select, text
 
-from config import demo, scale
-from workflow import audit, services
-from workflow.db import Database
-from workflow.models import Process, Role, User
-from workflow.states import State
+from accord.config import demo, scale
+from accord.workflow import audit, services
+from accord.workflow.db import Database
+from accord.workflow.models import Process, Role, User
+from accord.workflow.states import State
 
 from ..helpers import snapshot
 

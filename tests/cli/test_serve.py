@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from config import demo
-from workflow.models import User
+from accord.config import demo
+from accord.workflow.models import User
 
 
 def free_port() -> int:

@@ -10,10 +10,10 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from sqlalchemy import func, select
 
-from workflow import audit, services
-from workflow.errors import Conflict
-from workflow.models import AuditEvent, ConflictCopy, Recommendation, User
-from workflow.states import State
+from accord.workflow import audit, services
+from accord.workflow.errors import Conflict
+from accord.workflow.models import AuditEvent, ConflictCopy, Recommendation, User
+from accord.workflow.states import State
 
 from ..factories import build_world
 

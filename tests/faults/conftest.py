@@ -23,10 +23,10 @@ import pytest
 import requests
 from sqlalchemy import select
 
-from config import demo
-from workflow import services
-from workflow.db import Database
-from workflow.models import User
+from accord.config import demo
+from accord.workflow import services
+from accord.workflow.db import Database
+from accord.workflow.models import User
 
 #: The people the tests act as (see README, "The demo").
 PEOPLE = ("aigerim", "serik", "dana", "azamat", "ilze", "kadri", "auditor")

@@ -17,10 +17,10 @@ from typing import Any
 
 from sqlalchemy import select
 
-from web.api.serializers import iso
-from workflow import audit
-from workflow.db import Database
-from workflow.models import (
+from accord.web.api.serializers import iso
+from accord.workflow import audit
+from accord.workflow.db import Database
+from accord.workflow.models import (
     Agency,
     Approval,
     AuditEvent,

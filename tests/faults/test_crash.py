@@ -23,11 +23,11 @@ import pytest
 import requests
 from sqlalchemy import func, select
 
-from config import demo
-from config.settings import Settings
-from web import create_app
-from workflow.db import Database
-from workflow.models import Agency, User
+from accord.config import demo
+from accord.config.settings import Settings
+from accord.web import create_app
+from accord.workflow.db import Database
+from accord.workflow.models import Agency, User
 
 from .conftest import make_server
 from .consistency import (

@@ -25,11 +25,11 @@ import requests
 from sqlalchemy import event, select, text
 from sqlalchemy.engine import make_url
 
-from config.settings import Settings
-from web import create_app
-from workflow.db import Database
-from workflow.models import Recommendation
-from workflow.states import State
+from accord.config.settings import Settings
+from accord.web import create_app
+from accord.workflow.db import Database
+from accord.workflow.models import Recommendation
+from accord.workflow.states import State
 
 from .conftest import make_server
 from .consistency import Acknowledged, consistency_problems, missing_acknowledged, row_counts, sqlite_integrity

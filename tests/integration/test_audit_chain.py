@@ -10,9 +10,9 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DatabaseError
 
-from workflow import audit, services
-from workflow.models import content_hash
-from workflow.states import State
+from accord.workflow import audit, services
+from accord.workflow.models import content_hash
+from accord.workflow.states import State
 
 from ..factories import build_world
 from ..helpers import events

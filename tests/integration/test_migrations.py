@@ -6,9 +6,9 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect
 
-from workflow import schema
-from workflow.db import make_engine
-from workflow.models import Base
+from accord.migrations import schema
+from accord.workflow.db import make_engine
+from accord.workflow.models import Base
 
 
 def test_models_and_migrations_do_not_drift(database_server):
@@ -55,8 +55,8 @@ def test_an_older_database_with_data_is_migrated(database_server):
     keeps its data and its audit chain."""
     from sqlalchemy import text
 
-    from workflow import audit
-    from workflow.db import Database
+    from accord.workflow import audit
+    from accord.workflow.db import Database
 
     first = "e9a96bdc91a4"
     database = Database(database_server.blank_database())

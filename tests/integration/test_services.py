@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from workflow import audit, services
-from workflow.errors import Conflict, InvalidInput, NotFound, PermissionDenied
-from workflow.models import AuditEvent, Recommendation, Revision
-from workflow.states import State
-from workflow.visibility import can_see, visible_recommendations
+from accord.workflow import audit, services
+from accord.workflow.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from accord.workflow.models import AuditEvent, Recommendation, Revision
+from accord.workflow.states import State
+from accord.workflow.visibility import can_see, visible_recommendations
 
 from ..factories import BODY, USERS
 from ..helpers import snapshot
@@ -70,7 +70,7 @@ def test_only_national_experts_draft(session, world, user):
 
 def test_an_agency_outside_the_process_cannot_draft_in_it(session, world):
     outsider = services.add_user(
-        session, __import__("workflow.actors").actors.SYSTEM, username="tj_expert",
+        session, __import__("accord.workflow.actors").workflow.actors.SYSTEM, username="tj_expert",
         agency_code="TJ-BS", roles=["national_expert"], password="a long enough passphrase",
     )
     refused(
@@ -267,7 +267,7 @@ def test_read_only_once_terminal(session, world):
 
 
 def test_disabled_users_can_do_nothing(session, world):
-    from workflow.actors import SYSTEM
+    from accord.workflow.actors import SYSTEM
 
     rec = world.draft(session)
     services.set_user_active(session, SYSTEM, "kz_expert", active=False)
@@ -364,7 +364,7 @@ def test_markdown_is_rendered_once_and_sanitized(session, world):
 
 
 def test_authenticate(session, world):
-    from workflow.actors import SYSTEM
+    from accord.workflow.actors import SYSTEM
 
     from ..factories import PASSWORD
 

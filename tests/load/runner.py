@@ -8,7 +8,7 @@ from .scenario import Outcome, check, drive
 from .server import describe, prepare_database, served, server_env
 
 #: The WSGI application gunicorn serves.
-APP = "web.wsgi:app"
+APP = "accord.web.wsgi:app"
 
 
 def run_load(

@@ -27,9 +27,9 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from config.demo import DEMO_PASSWORD
-from workflow.db import Database
-from workflow.models import Approval, AuditEvent, Comment, ConflictCopy, Recommendation, Revision, User
+from accord.config.demo import DEMO_PASSWORD
+from accord.workflow.db import Database
+from accord.workflow.models import Approval, AuditEvent, Comment, ConflictCopy, Recommendation, Revision, User
 
 from .client import Answer, Client, Stats
 

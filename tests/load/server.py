@@ -21,8 +21,8 @@ from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
-from workflow import schema
-from workflow.db import Database
+from accord.migrations import schema
+from accord.workflow.db import Database
 
 #: Where gunicorn starts, so that `web.wsgi` and `tests.benchmarks.floor` import.
 ROOT = Path(__file__).resolve().parents[2]
@@ -41,7 +41,7 @@ def free_port() -> int:
 
 def prepare_database(url: str) -> None:
     """Migrate the database, and load the demo into it when it is empty."""
-    from config import demo
+    from accord.config import demo
 
     database = Database(url)
     try:

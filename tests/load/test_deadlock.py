@@ -12,10 +12,10 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select, text
 
-from workflow import audit, services
-from workflow.models import AuditEvent, User
-from workflow.services._common import load_recommendation
-from workflow.states import State
+from accord.workflow import audit, services
+from accord.workflow.models import AuditEvent, User
+from accord.workflow.services._common import load_recommendation
+from accord.workflow.states import State
 
 from ..factories import build_world
 

@@ -10,10 +10,10 @@ import re
 
 import pytest
 
-from config.settings import ConfigurationError, Settings
-from web import create_app
-from web.answer_cache import AnswerCache, Kept, answer_cache
-from workflow.states import State
+from accord.config.settings import ConfigurationError, Settings
+from accord.web import create_app
+from accord.web.answer_cache import AnswerCache, Kept, answer_cache
+from accord.workflow.states import State
 
 from ..factories import PASSWORD, build_world
 from .conftest import PageClient

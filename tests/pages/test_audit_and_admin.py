@@ -15,9 +15,9 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from workflow import audit
-from workflow.models import Agency, AuditEvent, Process, Role, User
-from workflow.states import State
+from accord.workflow import audit
+from accord.workflow.models import Agency, AuditEvent, Process, Role, User
+from accord.workflow.states import State
 
 from ..helpers import events
 from .conftest import PageClient
@@ -247,7 +247,7 @@ def test_jsonl_export_of_the_whole_chain_reverifies(as_user, session, world):
 
 
 def test_exports_follow_the_filters_and_stream(as_user, session, world, monkeypatch):
-    from workflow.services import audit_log
+    from accord.workflow.services import audit_log
 
     monkeypatch.setattr(audit_log, "EXPORT_BATCH", 3)
     for n in range(4):

@@ -10,10 +10,10 @@ import re
 import pytest
 from sqlalchemy import select
 
-from workflow import services
-from workflow.actors import SYSTEM
-from workflow.models import ConflictCopy, Revision
-from workflow.states import State
+from accord.workflow import services
+from accord.workflow.actors import SYSTEM
+from accord.workflow.models import ConflictCopy, Revision
+from accord.workflow.states import State
 
 from ..factories import BODY, PASSWORD
 from ..helpers import snapshot

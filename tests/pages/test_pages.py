@@ -8,10 +8,10 @@ import re
 import pytest
 from sqlalchemy import event, select
 
-from workflow import services
-from workflow.actors import SYSTEM
-from workflow.models import Recommendation
-from workflow.states import State
+from accord.workflow import services
+from accord.workflow.actors import SYSTEM
+from accord.workflow.models import Recommendation
+from accord.workflow.states import State
 
 from ..helpers import snapshot
 
@@ -360,7 +360,7 @@ def test_no_template_uses_inline_style_or_script():
     """The CSP allows neither; a stray attribute would silently not work."""
     from pathlib import Path
 
-    import web
+    from accord import web
 
     for template in (Path(web.__file__).parent / "templates").rglob("*.html"):
         html = template.read_text()

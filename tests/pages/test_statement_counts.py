@@ -8,10 +8,10 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import event
 
-from workflow import services
-from workflow.states import State
+from accord.workflow import services
+from accord.workflow.states import State
 
-from web.answer_cache import answer_cache
+from accord.web.answer_cache import answer_cache
 
 from ..factories import BODY, PASSWORD
 

@@ -71,11 +71,11 @@ from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import joinedload, selectinload
 
-from workflow import audit, services
-from workflow.actors import SYSTEM
-from workflow.db import Database
-from workflow.errors import Conflict, DomainError, InvalidInput, NotFound, PermissionDenied
-from workflow.models import (
+from accord.workflow import audit, services
+from accord.workflow.actors import SYSTEM
+from accord.workflow.db import Database
+from accord.workflow.errors import Conflict, DomainError, InvalidInput, NotFound, PermissionDenied
+from accord.workflow.models import (
     Approval,
     AuditEvent,
     Base,
@@ -87,7 +87,7 @@ from workflow.models import (
     User,
     recommendation_addressees,
 )
-from workflow.states import State
+from accord.workflow.states import State
 
 from ..factories import AGENCIES, PASSWORD, USERS, build_world
 

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from workflow.models import Agency, ApiToken, Process, SignInFailure, User
+from accord.workflow.models import Agency, ApiToken, Process, SignInFailure, User
 
 from ..api.conftest import ApiClient
 from ..helpers import snapshot

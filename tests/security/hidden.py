@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session
 
-from workflow import services
+from accord.workflow import services
 
 from ..factories import World
 
@@ -100,8 +100,8 @@ MORE_OUTSIDERS = {
 def plant_public(session: Session, world: World) -> None:
     """Things every participant sees, so that listings are not trivially empty; and the
     outsiders the world lacks."""
-    from workflow.actors import SYSTEM
-    from workflow.states import State
+    from accord.workflow.actors import SYSTEM
+    from accord.workflow.states import State
 
     from ..factories import PASSWORD
 

@@ -10,9 +10,9 @@ import sys
 
 import pytest
 
-from config.settings import ConfigurationError, Settings, secret_key_problem
-from web import create_app
-from web.cli import main
+from accord.config.settings import ConfigurationError, Settings, secret_key_problem
+from accord.web import create_app
+from accord.web.cli import main
 
 GOOD_KEY = "kJ3v9-Qw_x7Zp2LmN8rT4yB6cF1hD5sG0aE"  # 35 characters of a real random key's alphabet
 
@@ -148,7 +148,7 @@ def test_the_wsgi_application_refuses_to_load(tmp_path, monkeypatch):
     monkeypatch.setenv("ACCORD_ENV", "production")
     monkeypatch.setenv("ACCORD_INSTANCE_PATH", str(tmp_path))
     monkeypatch.setenv("ACCORD_SECRET_KEY", "secret")
-    monkeypatch.delitem(sys.modules, "web.wsgi", raising=False)
+    monkeypatch.delitem(sys.modules, "accord.web.wsgi", raising=False)
     with pytest.raises(ConfigurationError, match="placeholder"):
-        importlib.import_module("web.wsgi")
-    monkeypatch.delitem(sys.modules, "web.wsgi", raising=False)
+        importlib.import_module("accord.web.wsgi")
+    monkeypatch.delitem(sys.modules, "accord.web.wsgi", raising=False)

@@ -17,8 +17,8 @@ from typing import Any
 
 import pytest
 
-from workflow import services
-from workflow.states import State
+from accord.workflow import services
+from accord.workflow.states import State
 
 from ..factories import BODY, PASSWORD, World
 from .conftest import People, full_snapshot

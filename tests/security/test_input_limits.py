@@ -13,10 +13,10 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from web.api.openapi import openapi_document
-from workflow.models import SignInFailure, utcnow
-from workflow.services.auth import FAILURE_WINDOW, MAX_FAILURES_PER_ADDRESS, MAX_FAILURES_PER_USERNAME
-from workflow.states import State
+from accord.web.api.openapi import openapi_document
+from accord.workflow.models import SignInFailure, utcnow
+from accord.workflow.services.auth import FAILURE_WINDOW, MAX_FAILURES_PER_ADDRESS, MAX_FAILURES_PER_USERNAME
+from accord.workflow.states import State
 
 from ..factories import PASSWORD
 from .conftest import People, full_snapshot
@@ -185,7 +185,7 @@ def test_metacharacters_in_every_api_filter(app, people: People, searchable, wor
 
 @pytest.mark.parametrize("q", ["'", '"', ";", "--", "%", "_", "\\", "*", "' OR '1'='1", "Joint OR 1=1", "100%", "a\\%b_"])
 def test_a_search_for_metacharacters_finds_exactly_the_texts_holding_them(people: People, searchable, session, q):
-    from workflow.models import Recommendation
+    from accord.workflow.models import Recommendation
 
     expected = sorted(r.id for r in session.scalars(select(Recommendation))
                       if q.casefold() in r.title.casefold() or q.casefold() in r.body.casefold())

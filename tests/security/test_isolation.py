@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from workflow.states import State
+from accord.workflow.states import State
 
 from ..factories import USERS
 from .conftest import People, full_snapshot

@@ -11,12 +11,12 @@ import pytest
 from argon2 import Type, profiles
 from sqlalchemy import select
 
-import workflow.passwords
-from workflow import services
-from workflow.actors import SYSTEM
-from workflow.errors import InvalidInput
-from workflow.models import User
-from workflow.services.auth import change_password, set_password
+from accord.workflow import passwords as engine_passwords
+from accord.workflow import services
+from accord.workflow.actors import SYSTEM
+from accord.workflow.errors import InvalidInput
+from accord.workflow.models import User
+from accord.workflow.services.auth import change_password, set_password
 
 from ..factories import PASSWORD
 from .conftest import People
@@ -28,7 +28,7 @@ OWASP_MIN_MEMORY_KIB, OWASP_MIN_TIME, OWASP_MIN_LANES = 19 * 1024, 2, 1
 @pytest.fixture(scope="module")
 def production_passwords():
     """`workflow.passwords` as the application loads it, untouched by the suite's swap."""
-    spec = importlib.util.spec_from_file_location("workflow.production_passwords", workflow.passwords.__file__)
+    spec = importlib.util.spec_from_file_location("accord.workflow.production_passwords", engine_passwords.__file__)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -62,8 +62,8 @@ def test_a_weaker_hash_is_replaced_at_the_next_sign_in(production_passwords):
 
 def test_the_suite_runs_on_cheap_parameters_of_the_same_algorithm():
     """So that the speed-up above is all it is: same functions, same algorithm."""
-    assert workflow.passwords._hasher.type is Type.ID
-    assert workflow.passwords.hash_password("x" * 12).startswith("$argon2id$")
+    assert engine_passwords._hasher.type is Type.ID
+    assert engine_passwords.hash_password("x" * 12).startswith("$argon2id$")
 
 
 # --- the policy, wherever a password is set ----------------------------------------------------------
@@ -77,10 +77,10 @@ WEAK = {
 
 
 def test_the_policy_floor_is_twelve_characters():
-    assert workflow.passwords.MIN_LENGTH == 12
-    workflow.passwords.check_password_policy("vivid otter 9")  # 13: fine
+    assert engine_passwords.MIN_LENGTH == 12
+    engine_passwords.check_password_policy("vivid otter 9")  # 13: fine
     with pytest.raises(InvalidInput, match="too short"):
-        workflow.passwords.check_password_policy("vivid otter")
+        engine_passwords.check_password_policy("vivid otter")
 
 
 @pytest.mark.parametrize("kind", sorted(WEAK))

@@ -11,11 +11,11 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select, update
 
-from workflow import services
-from workflow.actors import SYSTEM
-from workflow.errors import InvalidInput
-from workflow.models import ApiToken, AuditEvent, SignInFailure, TokenPurpose, User, utcnow
-from workflow.services.auth import change_password, set_password
+from accord.workflow import services
+from accord.workflow.actors import SYSTEM
+from accord.workflow.errors import InvalidInput
+from accord.workflow.models import ApiToken, AuditEvent, SignInFailure, TokenPurpose, User, utcnow
+from accord.workflow.services.auth import change_password, set_password
 
 from ..factories import PASSWORD, build_world
 from ..pages.conftest import PageClient
@@ -219,7 +219,7 @@ def test_the_service_checks_the_same_things(session, world):
 
 @pytest.fixture
 def accord_world(fresh_database, monkeypatch, capsys, tmp_path):
-    from web.cli import main
+    from accord.web.cli import main
 
     monkeypatch.setenv("ACCORD_DATABASE_URL", fresh_database.url.render_as_string(hide_password=False))
     monkeypatch.setenv("ACCORD_INSTANCE_PATH", str(tmp_path / "instance"))

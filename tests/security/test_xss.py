@@ -16,14 +16,14 @@ from urllib.parse import quote
 
 import pytest
 
-from config.settings import Settings
-from web import create_app
-from web.answer_cache import answer_cache
-from workflow import services
-from workflow.actors import SYSTEM
-from workflow.db import Database
-from workflow.errors import InvalidInput
-from workflow.validation import is_clean
+from accord.config.settings import Settings
+from accord.web import create_app
+from accord.web.answer_cache import answer_cache
+from accord.workflow import services
+from accord.workflow.actors import SYSTEM
+from accord.workflow.db import Database
+from accord.workflow.errors import InvalidInput
+from accord.workflow.validation import is_clean
 
 from ..factories import PASSWORD, World, build_world
 from ..unit.test_rendering import XSS_PAYLOADS, assert_safe

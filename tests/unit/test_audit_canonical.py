@@ -12,9 +12,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import insert, text
 
-from workflow import audit
-from workflow.models import AuditEvent
-from workflow.validation import DB_INT_MAX
+from accord.workflow import audit
+from accord.workflow.models import AuditEvent
+from accord.workflow.validation import DB_INT_MAX
 
 TRICKY_TEXT = [
     "", "plain", 'quote " inside', "back\\slash", "new\nline\r\ttab", "\x00nul\x01\x1f\x7f",

@@ -11,8 +11,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from workflow import diffing
-from workflow.diffing import DiffOp, matching_blocks, word_diff
+from accord.workflow import diffing
+from accord.workflow.diffing import DiffOp, matching_blocks, word_diff
 
 
 def old_side(ops: list[DiffOp]) -> str:

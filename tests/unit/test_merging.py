@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from workflow.merging import MergeResult, merge_field, merge_texts
+from accord.workflow.merging import MergeResult, merge_field, merge_texts
 
 BASE = "Scope.\n\nFindings one.\n\nFindings two.\n\nRecommendation."
 

@@ -8,9 +8,9 @@ import unicodedata
 import pytest
 from argon2 import PasswordHasher, profiles
 
-from workflow import passwords
-from workflow.errors import InvalidInput
-from workflow.passwords import (
+from accord.workflow import passwords
+from accord.workflow.errors import InvalidInput
+from accord.workflow.passwords import (
     check_password_policy,
     hash_password,
     needs_rehash,

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import pytest
 
-from workflow import services
-from workflow.errors import Conflict, NotFound, PermissionDenied
-from workflow.models import AuditEvent
-from workflow.policy import allowed_actions
-from workflow.states import State
+from accord.workflow import services
+from accord.workflow.errors import Conflict, NotFound, PermissionDenied
+from accord.workflow.models import AuditEvent
+from accord.workflow.policy import allowed_actions
+from accord.workflow.states import State
 
 from ..design import (
     ACTIONS,

@@ -15,7 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from workflow.rendering import render_markdown
+from accord.workflow.rendering import render_markdown
 
 ALLOWED_TAGS = {
     "p", "br", "hr", "h1", "h2", "h3", "h4", "h5", "h6",
@@ -404,7 +404,7 @@ def test_any_input_renders_safe(text: str) -> None:
 
 
 def test_a_long_text_renders_in_a_worker_like_any_other():
-    from workflow import rendering
+    from accord.workflow import rendering
 
     text = "A paragraph with **bold** words and a [link](https://example.org).\n\n" * 400
     assert len(text) > rendering.INLINE_LIMIT
@@ -417,7 +417,7 @@ def test_a_text_that_would_take_minutes_is_shown_plain_within_the_limit():
     about 16 s (and far more on a busy machine); the save must not wait for it."""
     import time
 
-    from workflow import rendering
+    from accord.workflow import rendering
 
     hostile = "``a` " * 100_000
     started = time.monotonic()

@@ -6,8 +6,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from workflow.errors import Conflict
-from workflow.states import MACHINE, Transition, State, fire, is_valid_from, source_states
+from accord.workflow.errors import Conflict
+from accord.workflow.states import MACHINE, Transition, State, fire, is_valid_from, source_states
 
 DESIGN = {
     "submit": ({"draft"}, "national_review"),

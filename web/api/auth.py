@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from flask import Response, g, jsonify, request
 
-from workflow import services
-from workflow.services.auth import WRONG_CREDENTIALS
+from accord.workflow import services
+from accord.workflow.services.auth import WRONG_CREDENTIALS
 
 from . import blueprint
 from .context import database

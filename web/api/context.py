@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from flask import current_app, g
 
-from workflow.db import Database
-from workflow.models import User
+from accord.workflow.db import Database
+from accord.workflow.models import User
 
 
 def database() -> Database:

@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 from sqlalchemy.exc import DBAPIError, OperationalError
 from werkzeug.exceptions import HTTPException
 
-from workflow.errors import (
+from accord.workflow.errors import (
     Conflict,
     DomainError,
     InvalidInput,

@@ -16,11 +16,11 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify
 
-from workflow.models import AgencyKind, Decision, Role
-from workflow.policy import LISTED_ACTIONS
-from workflow.services._common import MAX_PER_PAGE
-from workflow.states import State, Transition
-from workflow.validation import MAX_BODY, MAX_COMMENT, MAX_QUOTE, MAX_REASON, MAX_SUMMARY, MAX_TITLE
+from accord.workflow.models import AgencyKind, Decision, Role
+from accord.workflow.policy import LISTED_ACTIONS
+from accord.workflow.services._common import MAX_PER_PAGE
+from accord.workflow.states import State, Transition
+from accord.workflow.validation import MAX_BODY, MAX_COMMENT, MAX_QUOTE, MAX_REASON, MAX_SUMMARY, MAX_TITLE
 
 blueprint = Blueprint("openapi", __name__)
 

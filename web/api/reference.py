@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Response, jsonify
 
-from workflow import services
+from accord.workflow import services
 
 from . import blueprint, serializers
 from .context import actor, database

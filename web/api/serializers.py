@@ -6,9 +6,9 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any, TypeVar
 
-from workflow import audit
-from workflow.actors import Actor
-from workflow.models import (
+from accord.workflow import audit
+from accord.workflow.actors import Actor
+from accord.workflow.models import (
     Agency,
     Approval,
     AuditEvent,
@@ -20,8 +20,8 @@ from workflow.models import (
     Thread,
     User,
 )
-from workflow.policy import allowed_actions
-from workflow.services import Page
+from accord.workflow.policy import allowed_actions
+from accord.workflow.services import Page
 
 T = TypeVar("T")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Response, jsonify
 
-from workflow import services
+from accord.workflow import services
 
 from ..answer_cache import kept_while_unchanged
 from . import blueprint, serializers

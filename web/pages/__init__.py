@@ -12,9 +12,9 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from workflow.errors import DomainError
-from workflow.services.audit_log import reads_whole_log
-from workflow.models import Role
+from accord.workflow.errors import DomainError
+from accord.workflow.services.audit_log import reads_whole_log
+from accord.workflow.models import Role
 
 from ..api.errors import STATUS
 

@@ -14,9 +14,9 @@ from flask_babel import lazy_gettext as _l
 from flask_login import login_required
 from sqlalchemy.orm import Session
 
-from workflow.errors import DomainError, NotFound, PermissionDenied
-from workflow.models import AgencyKind, Role
-from workflow.services.admin import (
+from accord.workflow.errors import DomainError, NotFound, PermissionDenied
+from accord.workflow.models import AgencyKind, Role
+from accord.workflow.services.admin import (
     add_agency,
     add_process,
     add_user,

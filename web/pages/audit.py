@@ -13,8 +13,8 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import login_required
 
-from workflow.errors import DomainError, InvalidInput
-from workflow.services.audit_log import EventFilters, export_log, read_log
+from accord.workflow.errors import DomainError, InvalidInput
+from accord.workflow.services.audit_log import EventFilters, export_log, read_log
 
 from . import blueprint, refused
 from .context import database, me

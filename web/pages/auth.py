@@ -7,11 +7,11 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
-from workflow import services
-from workflow.errors import DomainError, RateLimited
-from workflow.models import TokenPurpose
-from workflow.passwords import MIN_LENGTH
-from workflow.services.auth import change_password
+from accord.workflow import services
+from accord.workflow.errors import DomainError, RateLimited
+from accord.workflow.models import TokenPurpose
+from accord.workflow.passwords import MIN_LENGTH
+from accord.workflow.services.auth import change_password
 
 from ..security import SignedIn
 from . import blueprint

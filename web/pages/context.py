@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import current_app
 from flask_login import current_user
 
-from workflow.db import Database
+from accord.workflow.db import Database
 
 
 def database() -> Database:

@@ -10,9 +10,9 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from workflow import services
-from workflow.errors import DomainError, InvalidInput, NotFound
-from workflow.services.history import EditorForm, editor_form, preview_markdown, save_edit
+from accord.workflow import services
+from accord.workflow.errors import DomainError, InvalidInput, NotFound
+from accord.workflow.services.history import EditorForm, editor_form, preview_markdown, save_edit
 
 from . import blueprint, refused
 from .context import database, me

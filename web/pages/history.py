@@ -9,8 +9,8 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import login_required
 
-from workflow.errors import DomainError, InvalidInput
-from workflow.services.history import compare_revisions, revision_history
+from accord.workflow.errors import DomainError, InvalidInput
+from accord.workflow.services.history import compare_revisions, revision_history
 
 from ..answer_cache import kept_while_unchanged
 from . import blueprint, refused

@@ -6,7 +6,7 @@ from flask import render_template
 from flask.typing import ResponseReturnValue
 from flask_login import login_required
 
-from workflow import services
+from accord.workflow import services
 
 from . import blueprint
 from .context import database, me

@@ -7,9 +7,9 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import login_required
 
-from workflow import services
-from workflow.errors import DomainError, InvalidInput
-from workflow.states import State
+from accord.workflow import services
+from accord.workflow.errors import DomainError, InvalidInput
+from accord.workflow.states import State
 
 from ..answer_cache import kept_while_unchanged
 from . import blueprint, refused

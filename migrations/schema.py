@@ -1,4 +1,4 @@
-"""Bringing a database's schema up to date with the Alembic migrations under `migrations/`."""
+"""Bringing a database's schema up to date with the Alembic migrations beside this module."""
 
 from __future__ import annotations
 
@@ -11,9 +11,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 
-import migrations
-
-MIGRATIONS_DIR = Path(migrations.__file__).parent
+MIGRATIONS_DIR = Path(__file__).parent
 
 
 def alembic_config(engine: Engine | None = None) -> Config:
