@@ -13,15 +13,12 @@ of the libraries does not become a stored XSS in a document many agencies open.
 
 from __future__ import annotations
 
-import atexit
 import html
 import logging
-import multiprocessing
-import multiprocessing.pool
 import re
 import threading
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import markdown
@@ -29,7 +26,7 @@ import nh3
 from markdown.extensions import Extension
 from markdown.inlinepatterns import LinkInlineProcessor, ReferenceInlineProcessor
 
-__all__ = ["render_markdown"]
+__all__ = ["RenderBudgetExceeded", "render_markdown"]
 
 log = logging.getLogger(__name__)
 
@@ -117,10 +114,12 @@ class _EscapeRawHtml(Extension):
 # Python-Markdown finds the end of a link's [text] and (target) by walking the rest of
 # the paragraph character by character, once per "[": measured, 16,000 "[" take 50 s and
 # 200 KB would take hours. Each walk is capped at _MAX_LINK_SPAN characters and all walks
-# of one document together at _LINK_SCAN_BUDGET; past either limit a "[" is shown as
-# text instead of starting a link. Real links are far below both.
+# of one document together at _LINK_SCAN_PER_CHARACTER times its length (plus a constant);
+# past either limit a "[" is shown as text instead of starting a link. Real links are far below
+# both (each character of a real link is walked once). The walk is Python, ~1 µs a character.
 _MAX_LINK_SPAN = 2_000
-_LINK_SCAN_BUDGET = 1_000_000
+_LINK_SCAN_PER_CHARACTER = 2
+_LINK_SCAN_CONSTANT = 20_000
 # Footnote references ("[^id]") are matched by a regex with the same flaw, in C.
 _FOOTNOTE_REF = re.compile(r"\[\^([^\]]{0,200})\]", re.DOTALL | re.UNICODE)
 
@@ -130,13 +129,12 @@ class _BoundedScans(Extension):
 
     def __init__(self) -> None:
         super().__init__()
-        self.remaining = _LINK_SCAN_BUDGET
+        self.start("")
 
-    def reset(self) -> None:  # called by Markdown.reset(), before every document
-        self.remaining = _LINK_SCAN_BUDGET
+    def start(self, text: str) -> None:
+        self.remaining = _LINK_SCAN_CONSTANT + _LINK_SCAN_PER_CHARACTER * len(text)
 
     def extendMarkdown(self, md: markdown.Markdown) -> None:  # noqa: N802 (library API)
-        md.registerExtension(self)
         # Links, images and their reference forms all inherit these scanners.
         for processor in md.inlinePatterns:
             if isinstance(processor, LinkInlineProcessor):
@@ -171,84 +169,171 @@ class _BoundedScans(Extension):
         return bounded
 
 
-def _build_markdown() -> markdown.Markdown:
-    return markdown.Markdown(
-        extensions=[*_EXTENSIONS, _EscapeRawHtml(), _BoundedScans()],
-        extension_configs=_EXTENSION_CONFIGS,
-        output_format="html",
-    )
+class RenderBudgetExceeded(Exception):
+    """Rendering one text did more work than its budget allows (see _WorkMeter)."""
 
 
-class _PerThreadMarkdown(threading.local):
-    # markdown.Markdown keeps per-document state (footnotes, abbreviations, the HTML
-    # stash), so one instance must not be shared between threads. threading.local runs
-    # __init__ once per thread; the instance created at import below also makes a broken
-    # configuration fail at start-up rather than on the first request.
+#: Work allowed per character of the text, by kind (see _WorkMeter), and a constant for short
+#: texts. Ordinary texts spend at most BLOCK_WORK and INLINE_WORK units a character
+#: (measured on the demo, the tests' corpora and generated 200 KB texts with tables, nested
+#: lists and dense inline markup; tests/unit/test_rendering.py keeps them under these); the
+#: known hostile texts grow quadratically and reach the budget within ~0.1 s of work.
+BLOCK_WORK_PER_CHARACTER = 300
+INLINE_WORK_PER_CHARACTER = 300
+WORK_CONSTANT = 100_000
+
+
+class _WorkMeter(Extension):
+    """A deterministic bound on the work of rendering one text, counted in characters examined.
+
+    Two kinds of work are counted, each against its own budget proportional to the text's
+    length (plus WORK_CONSTANT):
+
+    - blocks: the block parser offers every block to each block processor in turn (`test`,
+      then `run`); each call is charged the length of the block. A processor that takes one
+      line and puts the rest of the block back (a definition list of thousands of lines)
+      makes this quadratic.
+    - inline: the inline processor scans a text node with each pattern and rebuilds the whole
+      node around every match; each scan is charged the characters it passed and each match
+      a quarter of the length of the node (a copy in C). Thousands of matches in one paragraph (runs of backticks) make
+      this quadratic.
+
+    Past either budget rendering stops with RenderBudgetExceeded. The same text always costs
+    the same, whatever else the machine is doing, so the outcome (and the stored HTML) is a
+    function of the text alone.
+    """
+
     def __init__(self) -> None:
-        self.md = _build_markdown()
+        super().__init__()
+        self.start("")
+
+    def start(self, text: str) -> None:
+        self.blocks = self.inline = 0
+        self.block_budget = WORK_CONSTANT + BLOCK_WORK_PER_CHARACTER * len(text)
+        self.inline_budget = WORK_CONSTANT + INLINE_WORK_PER_CHARACTER * len(text)
+
+    def charge_blocks(self, work: int) -> None:
+        self.blocks += work + 1  # +1: no call is free, even on an empty block
+        if self.blocks > self.block_budget:
+            raise RenderBudgetExceeded(f"block parsing needed over {self.block_budget} units")
+
+    def charge_inline(self, work: int) -> None:
+        self.inline += work + 1
+        if self.inline > self.inline_budget:
+            raise RenderBudgetExceeded(f"inline parsing needed over {self.inline_budget} units")
+
+    def extendMarkdown(self, md: markdown.Markdown) -> None:  # noqa: N802 (library API)
+        # Registered last, so it sees the processors every other extension added.
+        for processor in md.preprocessors:
+            processor.run = self._metered_lines(processor.run)
+        for processor in md.parser.blockprocessors:
+            processor.test = self._metered_block_test(processor.test)
+            processor.run = self._metered_block_run(processor.run)
+        for pattern in md.inlinePatterns:
+            pattern.getCompiledRegExp = self._metered_regex(pattern.getCompiledRegExp)
+
+    def _metered_lines(self, run: Callable[[list[str]], list[str]]) -> Callable[[list[str]], list[str]]:
+        def metered(lines: list[str]) -> list[str]:
+            self.charge_blocks(sum(map(len, lines)))
+            return run(lines)
+
+        return metered
+
+    def _metered_block_test(self, test: Callable[[Any, str], bool]) -> Callable[[Any, str], bool]:
+        def metered(parent: Any, block: str) -> bool:
+            self.charge_blocks(len(block))
+            return test(parent, block)
+
+        return metered
+
+    def _metered_block_run(self, run: Callable[[Any, list[str]], Any]) -> Callable[[Any, list[str]], Any]:
+        def metered(parent: Any, blocks: list[str]) -> Any:
+            self.charge_blocks(len(blocks[0]) if blocks else 0)
+            return run(parent, blocks)
+
+        return metered
+
+    def _metered_regex(self, compiled: Callable[[], re.Pattern[str]]) -> Callable[[], _MeteredPattern]:
+        return lambda: _MeteredPattern(compiled(), self)
 
 
-_local = _PerThreadMarkdown()
+#: Rebuilding a text node around a match is a copy in C, several times cheaper per character
+#: than the other work counted. With INLINE_WORK_PER_CHARACTER, it lets one paragraph hold
+#: about a thousand inline elements (links, emphasis, code) however long it is.
+_REBUILD_DISCOUNT = 4
 
 
-#: Texts up to this size render in this process: every input measured, hostile ones included,
-#: renders in a few seconds at most at this size.
-INLINE_LIMIT = 20_000
-#: Longer texts render in a worker process, stopped after this many seconds: Python-Markdown
-#: is super-linear on some crafted inputs (a minute and more at 200 KB), and a save must not
-#: hold the database's write lock, or a CPU, that long.
-RENDER_TIMEOUT = 3.0
+class _MeteredPattern:
+    """An inline pattern's regex whose scans are charged to the meter. The inline processor
+    calls `finditer(data, start)` and rebuilds `data` around the first match it accepts."""
 
-_pool_lock = threading.Lock()
-_pool: multiprocessing.pool.Pool | None = None
+    __slots__ = ("_compiled", "_meter")
+
+    def __init__(self, compiled: re.Pattern[str], meter: _WorkMeter) -> None:
+        self._compiled, self._meter = compiled, meter
+
+    def finditer(self, data: str, pos: int = 0) -> Iterator[re.Match[str]]:
+        for match in self._compiled.finditer(data, pos):
+            self._meter.charge_inline(match.end() - pos + len(data) // _REBUILD_DISCOUNT)
+            pos = match.end()
+            yield match
+        self._meter.charge_inline(len(data) - pos)
+
+    def match(self, data: str, pos: int = 0) -> re.Match[str] | None:  # older patterns' call
+        self._meter.charge_inline(len(data))
+        return self._compiled.match(data, pos)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._compiled, name)
+
+
+class _Renderer:
+    """One Markdown converter with its meter. Python-Markdown keeps per-document state
+    (footnotes, abbreviations, the HTML stash), so each thread has its own (see _local)."""
+
+    def __init__(self) -> None:
+        self.meter, self.scans = _WorkMeter(), _BoundedScans()
+        self.md = markdown.Markdown(
+            extensions=[*_EXTENSIONS, _EscapeRawHtml(), self.scans, self.meter],
+            extension_configs=_EXTENSION_CONFIGS,
+            output_format="html",
+        )
+
+    def convert(self, text: str) -> str:
+        """Markdown to (unsanitized) HTML, or RenderBudgetExceeded."""
+        # reset() first, not after: a previous conversion that raised left its state.
+        self.md.reset()
+        self.meter.start(text)
+        self.scans.start(text)
+        return self.md.convert(text)
+
+
+class _PerThreadRenderer(threading.local):
+    # threading.local runs __init__ once per thread; the instance created at import below also
+    # makes a broken configuration fail at start-up rather than on the first request.
+    def __init__(self) -> None:
+        self.renderer = _Renderer()
+
+
+_local = _PerThreadRenderer()
 
 
 def _convert(text: str) -> str:
-    """Markdown to (unsanitized) HTML, in whichever process runs it."""
+    """Markdown to (unsanitized) HTML within the work budget, else the text as plain paragraphs
+    (the text itself is kept whole: nothing typed is lost)."""
     try:
-        # reset() first, not after: a previous conversion that raised left its state.
-        return _local.md.reset().convert(text)
+        return _local.renderer.convert(text)
+    except RenderBudgetExceeded:
+        log.warning("Markdown of %d characters exceeded its work budget; rendered as plain text", len(text))
     except RecursionError:
         # Thousands of nested list items or quotes exhaust Python's stack inside
         # Python-Markdown. Such text was not written by a person: show it as plain
-        # paragraphs rather than fail the page, and start the next document afresh.
+        # paragraphs rather than fail the page.
         log.warning("Markdown nested too deeply; rendered as plain text")
-        _local.md = _build_markdown()
-        return _plain_paragraphs(text)
-
-
-def _worker_pool() -> multiprocessing.pool.Pool:
-    global _pool
-    with _pool_lock:
-        if _pool is None:
-            # spawn, not fork: the servers that call this run threads.
-            _pool = multiprocessing.get_context("spawn").Pool(processes=2)
-        return _pool
-
-
-def _stop_pool() -> None:
-    global _pool
-    with _pool_lock:
-        if _pool is not None:
-            _pool.terminate()
-            _pool = None
-
-
-atexit.register(_stop_pool)
-
-
-def _convert_bounded(text: str) -> str:
-    if len(text) <= INLINE_LIMIT:
-        return _convert(text)
-    pending = _worker_pool().apply_async(_convert, (text,))
-    try:
-        return pending.get(RENDER_TIMEOUT)
-    except multiprocessing.TimeoutError:
-        # Stop the stuck worker (and with it the pool: a new one starts on the next call).
-        # The text is kept and shown as plain paragraphs; nothing typed is lost.
-        log.warning("Markdown of %d characters took over %.0f s; rendered as plain text", len(text), RENDER_TIMEOUT)
-        _stop_pool()
-        return _plain_paragraphs(text)
+    # Stopped midway, the parser keeps state that reset() does not clear (the block parser's
+    # nesting): the next document starts with a new one.
+    _local.renderer = _Renderer()
+    return _plain_paragraphs(text)
 
 
 def render_markdown(text: str) -> str:
@@ -256,10 +341,11 @@ def render_markdown(text: str) -> str:
 
     Raw HTML in ``text`` is escaped (shown literally), never interpreted. Images are not
     in the allow-list and are removed. Links keep only http, https, mailto or relative
-    targets and always get ``rel="noopener noreferrer nofollow"``. A long text whose
-    rendering takes more than RENDER_TIMEOUT seconds is shown as plain paragraphs.
+    targets and always get ``rel="noopener noreferrer nofollow"``. A text whose rendering
+    needs more work than its budget (see _WorkMeter) is shown as plain paragraphs. The result
+    is a function of ``text`` alone.
     """
-    rendered = _convert_bounded(text)
+    rendered = _convert(text)
     return nh3.clean(
         rendered,
         tags=set(_ALLOWED_TAGS),
