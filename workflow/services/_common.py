@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
@@ -12,6 +12,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from ..actors import Actor
 from ..errors import InvalidInput, NotFound
+from ..rendering import render_markdown
 from ..validation import DB_INT_MAX, fits_db_int
 from ..models import Agency, Approval, Process, Recommendation, process_agencies, recommendation_addressees
 from ..visibility import can_see
@@ -27,6 +28,26 @@ RECOMMENDATION_LOADING = (
     .load_only(Recommendation.id, Recommendation.merged_into_id)
     .lazyload("*"),
 )
+
+def render_ahead(text: object, clean: Callable[[object], str]) -> dict[str, str]:
+    """The HTML of `text` as it will be stored, keyed by the cleaned text, rendered before the
+    service's first statement: that statement starts the write transaction (SQLite's BEGIN
+    IMMEDIATE) or takes its row locks, and a render must not hold them (the HTML depends on the
+    text alone, so rendering early changes nothing). Text that `clean` refuses renders nothing:
+    the service refuses it later, after its usual checks (404 and 403 come first)."""
+    try:
+        cleaned = clean(text)
+    except InvalidInput:
+        return {}
+    return {cleaned: render_markdown(cleaned)}
+
+
+def rendered_html(rendered: Mapping[str, str], text: str) -> str:
+    """The HTML rendered ahead for `text`; a text only known under the lock (a three-way merge
+    of two saves) is rendered there, within the same deterministic budget."""
+    html = rendered.get(text)
+    return render_markdown(text) if html is None else html
+
 
 @dataclass(frozen=True)
 class Page(Generic[T]):

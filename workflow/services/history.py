@@ -16,8 +16,8 @@ from ..models import Approval, ConflictCopy, Decision, Recommendation, Revision
 from ..policy import Action, authorize
 from ..rendering import render_markdown
 from ..validation import clean_body
-from ._common import Page, load_recommendation, paginate
-from .recommendations import EditOutcome, discard_conflict_copy, edit_recommendation, get_conflict_copy
+from ._common import Page, load_recommendation, paginate, render_ahead, rendered_html
+from .recommendations import EditOutcome, discard_conflict_copy, edit_rendered, get_conflict_copy
 
 __all__ = [
     "Comparison",
@@ -147,13 +147,15 @@ def save_edit(
 ) -> SaveResult:
     """Save the editor's text (see `edit_recommendation`). Saved from a reopened conflict copy,
     that copy is discarded once its text is saved, or kept anew as a newer conflict copy."""
+    rendered = render_ahead(body, clean_body)  # before the lock: see render_ahead
     copy = None
     if copy_id is not None:
         rec = load_recommendation(session, actor, rec_id)
         authorize(actor, rec, Action.edit)  # a refusal says why, not "no such copy"
         copy = _own_copy(session, actor, rec, copy_id)
-    outcome = edit_recommendation(
-        session, actor, rec_id, title=title, body=body, base_revision=base_revision, summary=summary
+    outcome = edit_rendered(
+        session, actor, rec_id, title=title, body=body, base_revision=base_revision, summary=summary,
+        rendered=rendered,
     )
     settled = None
     if copy is not None and copy.discarded_at is None:
@@ -164,7 +166,7 @@ def save_edit(
         rec, kept = outcome.recommendation, outcome.conflict
         editor = EditorForm(
             rec_id=rec.id, heading=rec.title, title=kept.title, body=kept.body, summary=kept.summary,
-            base_revision=rec.revision, preview_html=render_markdown(kept.body), copy=kept,
+            base_revision=rec.revision, preview_html=rendered_html(rendered, kept.body), copy=kept,
             comparison=_compare_with_current(session, rec, kept.title, kept.body),
         )
     return SaveResult(outcome, editor, settled)

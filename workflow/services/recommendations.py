@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, bindparam, or_, select
@@ -16,7 +16,6 @@ from ..errors import Conflict, InvalidInput, NotFound
 from ..merging import merge_field, merge_texts
 from ..models import Agency, ConflictCopy, Process, Recommendation, Revision, content_hash, utcnow
 from ..policy import Action, authorize, authorize_create
-from ..rendering import render_markdown
 from ..states import REASON_REQUIRED, State, Transition, fire
 from ..validation import (
     clean_body,
@@ -28,7 +27,7 @@ from ..validation import (
     is_clean,
 )
 from ..visibility import visible_clause
-from ._common import RECOMMENDATION_LOADING, Page, load_recommendation, paginate
+from ._common import RECOMMENDATION_LOADING, Page, load_recommendation, paginate, render_ahead, rendered_html
 
 
 def _save_revision(
@@ -40,11 +39,13 @@ def _save_revision(
     body: str,
     summary: str,
     base_number: int | None,
+    rendered: Mapping[str, str],
 ) -> Revision:
     """The one place a recommendation's text changes: a new immutable revision, copied onto
-    the recommendation for lists and search. Markdown is rendered here, once per revision."""
+    the recommendation for lists and search. Its HTML was rendered before the transaction took
+    its lock (see render_ahead), once per revision."""
     number = rec.revision + 1
-    html = render_markdown(body)
+    html = rendered_html(rendered, body)
     revision = Revision(
         number=number,
         title=title,
@@ -96,6 +97,7 @@ def create_recommendation(
     summary: str = "",
 ) -> Recommendation:
     """A national expert drafts a recommendation for their own agency; it starts at revision 1."""
+    rendered = render_ahead(body, clean_body)  # before the first statement: see render_ahead
     process = session.get(Process, process_id) if fits_db_int(process_id) else None
     if process is None:
         raise InvalidInput("No such process.", code="unknown_process")
@@ -119,7 +121,8 @@ def create_recommendation(
         created_at=utcnow(),
     )
     revision = _save_revision(
-        session, actor, rec, title=title, body=body, summary=summary, base_number=None
+        session, actor, rec, title=title, body=body, summary=summary, base_number=None,
+        rendered=rendered,
     )
     audit.record(
         session,
@@ -169,6 +172,24 @@ def edit_recommendation(
     Saving text identical to the current revision makes no revision: it would only make
     approvals stale.
     """
+    return edit_rendered(
+        session, actor, rec_id, title=title, body=body, base_revision=base_revision, summary=summary,
+        rendered=render_ahead(body, clean_body),  # before the lock: see render_ahead
+    )
+
+
+def edit_rendered(
+    session: Session,
+    actor: Actor,
+    rec_id: int,
+    *,
+    title: str,
+    body: str,
+    base_revision: int,
+    summary: str,
+    rendered: Mapping[str, str],
+) -> EditOutcome:
+    """`edit_recommendation`, the body already rendered by the caller with `render_ahead`."""
     rec = load_recommendation(session, actor, rec_id, lock=True)
     authorize(actor, rec, Action.edit)
     title, body, summary = clean_title(title), clean_body(body), clean_summary(summary)
@@ -193,6 +214,7 @@ def edit_recommendation(
     revision = _save_revision(
         session, actor, rec, title=title, body=body,
         summary=summary or ("Merged edit" if merged else "Edit"), base_number=base_revision,
+        rendered=rendered,
     )
     audit.record(
         session,

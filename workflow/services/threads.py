@@ -10,10 +10,9 @@ from ..actors import Actor
 from ..errors import Conflict, InvalidInput, NotFound
 from ..models import Comment, Revision, Thread, utcnow
 from ..policy import Action, authorize
-from ..rendering import render_markdown
 from ..validation import clean_comment, clean_quote, fits_db_int
 from ..visibility import can_see
-from ._common import Page, load_recommendation, paginate
+from ._common import Page, load_recommendation, paginate, render_ahead, rendered_html
 
 
 def list_threads(
@@ -37,6 +36,7 @@ def start_thread(
 
     A quote without a revision is taken from the current one; the passage must appear in it.
     """
+    rendered = render_ahead(body, clean_comment)  # before the lock: see render_ahead
     rec = load_recommendation(session, actor, rec_id, lock=True)
     authorize(actor, rec, Action.comment)
     body = clean_comment(body)
@@ -68,7 +68,7 @@ def start_thread(
         created_at=now,
     )
     thread.comments.append(
-        Comment(author_id=actor.id, body=body, body_html=render_markdown(body), created_at=now)
+        Comment(author_id=actor.id, body=body, body_html=rendered_html(rendered, body), created_at=now)
     )
     session.add(thread)
     session.flush()
@@ -99,13 +99,14 @@ def _load_thread(session: Session, actor: Actor, thread_id: int) -> Thread:
 
 def add_comment(session: Session, actor: Actor, thread_id: int, *, body: str) -> Comment:
     """Reply in an open thread."""
+    rendered = render_ahead(body, clean_comment)  # before the lock: see render_ahead
     thread = _load_thread(session, actor, thread_id)
     authorize(actor, thread.recommendation, Action.comment)
     body = clean_comment(body)
     if thread.is_resolved:
         raise Conflict("This thread is resolved; reopen it to reply.", code="thread_resolved")
     comment = Comment(
-        author_id=actor.id, body=body, body_html=render_markdown(body), created_at=utcnow()
+        author_id=actor.id, body=body, body_html=rendered_html(rendered, body), created_at=utcnow()
     )
     thread.comments.append(comment)
     session.flush()
