@@ -195,8 +195,8 @@ class _WorkMeter(Extension):
       makes this quadratic.
     - inline: the inline processor scans a text node with each pattern and rebuilds the whole
       node around every match; each scan is charged the characters it passed and each match
-      a quarter of the length of the node (a copy in C). Thousands of matches in one paragraph (runs of backticks) make
-      this quadratic.
+      a quarter of the length of the node (a copy in C). Thousands of matches in one
+      paragraph (runs of backticks) make this quadratic.
 
     Past either budget rendering stops with RenderBudgetExceeded. The same text always costs
     the same, whatever else the machine is doing, so the outcome (and the stored HTML) is a
