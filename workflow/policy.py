@@ -1,8 +1,10 @@
-"""Who may do what, declared once: action × role × relation to the agency × state.
+"""Who may do what, declared once: action × role × relation to the agency × state, and who
+may administer and read the whole audit log.
 
-Every check in the engine, the buttons on a page and `allowed_actions` in the API come from
-`authorize` and `allowed_actions` below. For transitions the states come from the state machine
-declaration (`workflow.states`); this table only says who.
+Every permission check in the engine, the buttons on a page, the sections the navigation
+offers and `allowed_actions` in the API come from the functions below. For transitions the
+states come from the state machine declaration (`workflow.states`); this table only says who.
+What a person may *see* is `workflow.visibility`'s to say; this module builds on it.
 
 A refusal is judged in a fixed order, so the answer never leaks more than the actor may know:
 not visible → NotFound; no grant for the actor's roles and agency → PermissionDenied; a grant,
@@ -240,3 +242,29 @@ def _verb(action: Action) -> str:
         Action.object: "object to",
         Action.request_changes: "request changes to",
     }.get(action, action.value)
+
+
+# --- administration and oversight ---------------------------------------------------------------
+
+#: Roles that read the whole audit log: every event, including administration and sign-ins.
+WHOLE_LOG_ROLES = frozenset({Role.auditor, Role.admin})
+
+
+def is_admin(actor: Actor) -> bool:
+    """Whether the actor may manage agencies, users, processes and passwords."""
+    return actor.active and Role.admin in actor.roles
+
+
+def authorize_admin(actor: Actor) -> None:
+    if not is_admin(actor):
+        raise PermissionDenied("Only an administrator may do this.")
+
+
+def reads_whole_log(actor: Actor) -> bool:
+    return actor.active and bool(WHOLE_LOG_ROLES & actor.roles)
+
+
+def authorize_whole_log(actor: Actor, *, to: str = "read the audit log") -> None:
+    """Raise unless the actor reads the whole log (everyone else is refused, not shown a part)."""
+    if not reads_whole_log(actor):
+        raise PermissionDenied(f"Only auditors and administrators may {to}.")

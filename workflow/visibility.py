@@ -3,6 +3,7 @@
 A draft is visible only to its proposing agency and to auditors. Once submitted, a
 recommendation is visible to every user whose agency takes part in its process, except while it
 is a draft again (sent back for changes); one never submitted stays private even when withdrawn.
+A process is visible to the users of its agencies, and to auditors and administrators.
 Disabled accounts see nothing.
 """
 
@@ -13,7 +14,7 @@ from functools import lru_cache
 from sqlalchemy import ColumnElement, Select, and_, false, or_, select, true
 
 from .actors import Actor
-from .models import Recommendation, Role, process_agencies
+from .models import Process, Recommendation, Role, process_agencies
 from .states import State
 
 
@@ -66,3 +67,27 @@ def published_clause() -> ColumnElement[bool]:
 
 def visible_recommendations(actor: Actor) -> Select[tuple[Recommendation]]:
     return select(Recommendation).where(visible_clause(actor))
+
+
+#: Roles that see every process, whether or not their agency takes part.
+ALL_PROCESSES_ROLES = frozenset({Role.auditor, Role.admin})
+
+
+def can_see_process(actor: Actor, process: Process) -> bool:
+    if not actor.active:
+        return False
+    if ALL_PROCESSES_ROLES & actor.roles:
+        return True
+    return actor.agency is not None and any(a.id == actor.agency.id for a in process.agencies)
+
+
+def visible_processes_clause(actor: Actor) -> ColumnElement[bool]:
+    """A WHERE clause on `Process` that selects exactly what `can_see_process` allows."""
+    if not actor.active:
+        return false()
+    if ALL_PROCESSES_ROLES & actor.roles:
+        return true()
+    agency_id = actor.agency.id if actor.agency else None
+    return Process.id.in_(
+        select(process_agencies.c.process_id).where(process_agencies.c.agency_id == agency_id)
+    )

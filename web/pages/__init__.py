@@ -13,8 +13,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from accord.workflow.errors import DomainError
-from accord.workflow.services.audit_log import reads_whole_log
-from accord.workflow.models import Role
+from accord.workflow.policy import is_admin, reads_whole_log
 
 from ..api.errors import STATUS
 
@@ -26,7 +25,7 @@ def navigation() -> dict[str, Any]:
     """Which sections the navigation offers: the same rules the services enforce."""
     if not current_user.is_authenticated:
         return {"nav": {"audit": False, "admin": False}}
-    return {"nav": {"audit": reads_whole_log(current_user), "admin": Role.admin in current_user.roles}}
+    return {"nav": {"audit": reads_whole_log(current_user), "admin": is_admin(current_user)}}
 
 
 #: What each action's button says.

@@ -2,10 +2,11 @@
 single transaction, writing its audit event in that same transaction. Nothing here commits."""
 
 from ._common import Page
-from .admin import add_agency, add_process, add_user, authenticate, set_user_active
+from .admin import add_agency, add_process, add_user, set_user_active
 from .approvals import record_decision
 from .audit_log import last_change, list_events, verify
 from .auth import (
+    authenticate,
     check_sign_in_allowed,
     find_token,
     issue_token,

@@ -1,8 +1,7 @@
-"""Administration: agencies, users, processes; and signing in. Every change is an audit event."""
+"""Administration: agencies, users, processes. Every change is an audit event."""
 
 from __future__ import annotations
 
-import functools
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -12,19 +11,16 @@ from sqlalchemy.orm import Session, selectinload
 
 from .. import audit
 from ..actors import Actor
-from ..errors import Conflict, InvalidInput, PermissionDenied
+from ..errors import Conflict, InvalidInput
 from ..models import ROLE_AGENCY_KINDS, Agency, AgencyKind, Process, Role, User, UserRole
-from ..passwords import check_password_policy, hash_password, needs_rehash, verify_password
+from ..passwords import check_password_policy, hash_password
+from ..policy import authorize_admin
 from ..validation import clean_name, is_clean
 from ._common import Page, paginate
+from .auth import revoke_all_tokens
 
 _AGENCY_CODE = re.compile(r"^[A-Z0-9][A-Z0-9-]{1,31}$")
 _USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{2,63}$")
-
-
-def _require_admin(actor: Actor) -> None:
-    if not actor.active or Role.admin not in actor.roles:
-        raise PermissionDenied("Only an administrator may do this.")
 
 
 def _enum(enum_type: type, value: object, what: str):
@@ -38,7 +34,7 @@ def _enum(enum_type: type, value: object, what: str):
 def add_agency(
     session: Session, actor: Actor, *, code: str, name: str, country: str, kind: str
 ) -> Agency:
-    _require_admin(actor)
+    authorize_admin(actor)
     code = str(code).strip().upper()
     if not _AGENCY_CODE.match(code):
         raise InvalidInput(
@@ -70,7 +66,7 @@ def add_user(
 ) -> User:
     """Create a user of one agency with roles that fit its kind and a password that passes the
     policy (checked before anything is written)."""
-    _require_admin(actor)
+    authorize_admin(actor)
     username = str(username).strip().lower()
     if not _USERNAME.match(username):
         raise InvalidInput(
@@ -117,9 +113,7 @@ def set_user_active(session: Session, actor: Actor, username: str, *, active: bo
     Disabling ends every session and API token of the account for good: enabling it again
     later does not bring back a cookie or token copied before (they sign in afresh).
     """
-    from .auth import revoke_all_tokens  # auth builds on this module
-
-    _require_admin(actor)
+    authorize_admin(actor)
     # A name with a NUL or a surrogate names no one, and PostgreSQL would fail on it.
     user = session.scalar(select(User).where(User.username == username)) if is_clean(username) else None
     if user is None:
@@ -142,7 +136,7 @@ def set_user_active(session: Session, actor: Actor, username: str, *, active: bo
 def add_process(
     session: Session, actor: Actor, *, title: str, agency_codes: Sequence[str]
 ) -> Process:
-    _require_admin(actor)
+    authorize_admin(actor)
     title = clean_name(title, "title", limit=300)
     codes = list(dict.fromkeys(str(code).strip().upper() for code in agency_codes))
     if not codes:
@@ -179,7 +173,7 @@ class AdminOverview:
 
 
 def admin_overview(session: Session, actor: Actor) -> AdminOverview:
-    _require_admin(actor)
+    authorize_admin(actor)
 
     def count(*where: object, of: object) -> int:
         return session.scalar(select(func.count()).select_from(of).where(*where)) or 0
@@ -200,7 +194,7 @@ def agency_directory(
     session: Session, actor: Actor, *, page: int = 1, per_page: int = 100
 ) -> Page[Agency]:
     """Every agency, by code (administrators only)."""
-    _require_admin(actor)
+    authorize_admin(actor)
     return paginate(session, select(Agency).order_by(Agency.code), page=page, per_page=per_page)
 
 
@@ -224,7 +218,7 @@ def user_directory(
     session: Session, actor: Actor, *, page: int = 1, per_page: int = 100
 ) -> UserDirectory:
     """Every user, by agency then username (administrators only)."""
-    _require_admin(actor)
+    authorize_admin(actor)
     stmt = (
         select(User)
         .join(User.agency)
@@ -252,37 +246,9 @@ def process_directory(
     session: Session, actor: Actor, *, page: int = 1, per_page: int = 100
 ) -> ProcessDirectory:
     """Every process, newest first (administrators only)."""
-    _require_admin(actor)
+    authorize_admin(actor)
     stmt = select(Process).order_by(Process.id.desc())
     return ProcessDirectory(
         processes=paginate(session, stmt, page=page, per_page=per_page),
         agencies=_all_agencies(session),
     )
-
-
-def authenticate(session: Session, username: str, password: str) -> User | None:
-    """The active user with these credentials, or None. Unknown names cost the same time as a
-    wrong password, so response times do not reveal which usernames exist."""
-    username = str(username).strip().lower()
-    if not is_clean(username):  # no stored username has such characters; nor can it be looked up
-        verify_password(_dummy_hash(), password)
-        return None
-    user = session.scalar(
-        select(User)
-        .where(User.username == username)
-        .options(selectinload(User.role_rows))  # the user acts once signed in
-    )
-    if user is None:
-        verify_password(_dummy_hash(), password)
-        return None
-    if not verify_password(user.password_hash, password) or not user.active:
-        return None
-    if needs_rehash(user.password_hash):
-        user.password_hash = hash_password(password)
-    return user
-
-
-@functools.cache
-def _dummy_hash() -> str:
-    """A hash to verify against for unknown usernames; made on first use, not at import."""
-    return hash_password("not a real password, only time spent")

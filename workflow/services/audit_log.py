@@ -13,14 +13,12 @@ from sqlalchemy.orm import Session
 
 from .. import audit
 from ..actors import Actor
-from ..errors import InvalidInput, PermissionDenied
-from ..models import AuditEvent, Recommendation, Role
+from ..errors import InvalidInput
+from ..models import AuditEvent, Recommendation
+from ..policy import authorize_whole_log, reads_whole_log
 from ..validation import clean_lookup, fits_db_int
 from ..visibility import visible_clause
 from ._common import Page, paginate
-
-#: Roles that read the whole log: every event, including administration and sign-ins.
-WHOLE_LOG_ROLES = frozenset({Role.auditor, Role.admin})
 
 #: How many events an export reads (and hands on as one chunk) at a time.
 EXPORT_BATCH = 1_000
@@ -38,15 +36,6 @@ def last_change(session: Session) -> int:
     lookup of the primary key's last entry.
     """
     return session.scalar(_LAST_CHANGE) or 0
-
-
-def reads_whole_log(actor: Actor) -> bool:
-    return actor.active and bool(WHOLE_LOG_ROLES & actor.roles)
-
-
-def _require_whole_log(actor: Actor) -> None:
-    if not reads_whole_log(actor):
-        raise PermissionDenied("Only auditors and administrators may read the audit log.")
 
 
 @dataclass(frozen=True)
@@ -148,8 +137,7 @@ def _with_words_withheld(session: Session, actor: Actor, found: Page[AuditEvent]
 
 
 def verify(session: Session, actor: Actor) -> audit.Verification:
-    if not reads_whole_log(actor):
-        raise PermissionDenied("Only auditors and administrators may verify the audit chain.")
+    authorize_whole_log(actor, to="verify the audit chain")
     return audit.verify_chain(session)
 
 
@@ -178,7 +166,7 @@ def read_log(
 
     Verifying walks every event (about 3 s per million here), so it is done when asked for,
     not on every page of a long log."""
-    _require_whole_log(actor)
+    authorize_whole_log(actor)
     events = _with_words_withheld(session, actor, paginate(
         session, filters.apply(select(AuditEvent)).order_by(AuditEvent.seq), page=page, per_page=per_page
     ))
@@ -202,7 +190,7 @@ def export_log(
     then read in batches while the chunks are consumed, so the session must stay open until
     the iterator is exhausted or closed. The text is what `workflow.audit.export_events` writes.
     """
-    _require_whole_log(actor)
+    authorize_whole_log(actor)
     if fmt not in audit.EXPORT_FORMATS:
         raise InvalidInput(
             f"Unknown export format {fmt!r}; one of: {', '.join(audit.EXPORT_FORMATS)}.",

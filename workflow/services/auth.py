@@ -1,4 +1,5 @@
-"""Signing in: API tokens, and slowing down password guessing; changing passwords.
+"""Signing in: checking a password, API tokens and browser sessions, slowing down password
+guessing; changing passwords.
 
 Failed sign-ins are counted per username and per address over a sliding window. An unknown
 username is counted and answered exactly like a wrong password, so neither the answer nor its
@@ -11,6 +12,7 @@ session.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import secrets
 from dataclasses import dataclass
@@ -23,9 +25,9 @@ from .. import audit
 from ..actors import Actor
 from ..errors import InvalidInput, RateLimited, Unauthenticated
 from ..models import ApiToken, SignInFailure, TokenPurpose, User, utcnow
-from ..passwords import check_password_policy, hash_password, verify_password
+from ..passwords import check_password_policy, hash_password, needs_rehash, verify_password
+from ..policy import authorize_admin
 from ..validation import is_clean
-from .admin import _require_admin, authenticate
 
 TOKEN_LIFETIME = timedelta(days=30)
 #: A browser session ends after this long, signed out or not.
@@ -49,6 +51,34 @@ def _digest(token: str) -> str:
 class IssuedToken:
     token: str
     record: ApiToken
+
+
+def authenticate(session: Session, username: str, password: str) -> User | None:
+    """The active user with these credentials, or None. Unknown names cost the same time as a
+    wrong password, so response times do not reveal which usernames exist."""
+    username = str(username).strip().lower()
+    if not is_clean(username):  # no stored username has such characters; nor can it be looked up
+        verify_password(_dummy_hash(), password)
+        return None
+    user = session.scalar(
+        select(User)
+        .where(User.username == username)
+        .options(selectinload(User.role_rows))  # the user acts once signed in
+    )
+    if user is None:
+        verify_password(_dummy_hash(), password)
+        return None
+    if not verify_password(user.password_hash, password) or not user.active:
+        return None
+    if needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    return user
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """A hash to verify against for unknown usernames; made on first use, not at import."""
+    return hash_password("not a real password, only time spent")
 
 
 def check_sign_in_allowed(session: Session, username: str, remote_addr: str) -> None:
@@ -224,7 +254,7 @@ def change_password(
 def set_password(session: Session, actor: Actor, *, username: str, new_password: str) -> int:
     """An administrator (or the operator at the command line) sets a user's password, which
     must pass the policy; every session and API token of that user ends. How many ended."""
-    _require_admin(actor)
+    authorize_admin(actor)
     name = str(username).strip().lower()
     user = session.scalar(
         select(User).where(User.username == name).with_for_update(of=User, key_share=True)

@@ -18,10 +18,9 @@ from ..models.threads import quoted_passage_changed
 from ..policy import Action, allowed_actions, authorize_create, is_allowed, may_create
 from ..states import REASON_REQUIRED, State, Transition
 from ..validation import fits_db_int
-from ..visibility import visible_clause
+from ..visibility import can_see_process, visible_clause
 from ._common import Page, load_process, load_recommendation, paginate
 from .recommendations import LISTING_ORDER, kept_conflict_copies, listing_conditions
-from .reference import can_see_process
 
 
 @dataclass(frozen=True)
