@@ -9,7 +9,7 @@ from flask import Flask
 from accord.config.settings import Settings
 from accord.workflow.db import Database
 
-from . import answer_cache, api, i18n, pages, security, status
+from . import answer_cache, api, errors, i18n, pages, security, status
 
 
 def create_app(settings: Settings | None = None, database: Database | None = None, **overrides: Any) -> Flask:
@@ -23,6 +23,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     security.init_app(app)
     i18n.init_app(app)
     app.register_blueprint(status.blueprint)
+    errors.init_app(app)
     api.init_app(app)
     security.csrf.exempt(api.blueprint)  # bearer tokens, not cookies: no CSRF to forge
     pages.init_app(app)

@@ -3,7 +3,7 @@
 The document is built here as plain Python data and describes what the code does, status codes
 included: `web/api/parsing.py` answers 400 for a body that is not a JSON object, a missing field
 or a value of the wrong type, and for a query parameter that is not an integer (or an ISO 8601
-time); `web/api/errors.py` maps the domain errors of the services (404, 403, 409, 422, 401,
+time); `web/errors.py` maps the domain errors of the services (404, 403, 409, 422, 401,
 429), answers 413 for a body above the size limit and 503 while the database is unavailable.
 Every operation lists every status it can give; `tests/api/test_openapi.py` holds the code to it.
 """

@@ -27,7 +27,7 @@ from accord.workflow.services.admin import (
     user_directory,
 )
 
-from ..api.errors import STATUS
+from ..errors import status_of
 from . import blueprint, refused
 from .context import database, me
 
@@ -58,10 +58,6 @@ def admin_labels() -> dict[str, Any]:
     return {"role_labels": ROLE_LABELS, "kind_labels": KIND_LABELS, "only_in_kind": ONLY_IN_KIND}
 
 
-def _status(error: DomainError) -> int:
-    return next(status for cls, status in STATUS.items() if isinstance(error, cls))
-
-
 def _page_number() -> int:
     value = request.values.get("page", "1")
     return max(1, int(value)) if re.fullmatch(r"[0-9]{1,9}", value) else 1
@@ -82,7 +78,7 @@ def _render(
         except DomainError as refusal:
             return refused(refusal)
         page = render_template(template, listing=listing, form=form or {}, error=error)
-        return page, (_status(error) if error else 200)
+        return page, (status_of(error) if error else 200)
 
 
 def _change(
