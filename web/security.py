@@ -15,7 +15,7 @@ from flask_login import LoginManager, UserMixin
 from flask_wtf.csrf import CSRFProtect
 
 from accord.workflow import services
-from accord.workflow.models import Agency, Role, TokenPurpose, User
+from accord.workflow.models import Agency, CredentialKind, Role, User
 
 login_manager = LoginManager()
 csrf = CSRFProtect()
@@ -76,7 +76,7 @@ class SignedIn(UserMixin):
 def load_session(token: str) -> SignedIn | None:
     database = current_app.extensions["accord.database"]
     with database.read() as session:
-        record = services.find_token(session, token, TokenPurpose.browser)
+        record = services.find_token(session, token, CredentialKind.browser)
         return SignedIn(record.user, token) if record else None
 
 

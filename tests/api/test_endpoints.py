@@ -1,11 +1,11 @@
-"""Every endpoint of API.md through HTTP: the success path and each error it can give."""
+"""Every endpoint of docs/api.md through HTTP: the success path and each error it can give."""
 
 from __future__ import annotations
 
 import pytest
 from sqlalchemy import select
 
-from accord.workflow.models import ApiToken, AuditEvent
+from accord.workflow.models import AuditEvent, Credential
 from accord.workflow.states import State
 
 from ..factories import BODY
@@ -45,13 +45,13 @@ def test_a_token_for_a_password(api):
 
 def test_tokens_are_stored_hashed_with_expiry_and_last_use(api, session):
     token = api.token("kz_expert")
-    record = session.scalars(select(ApiToken)).one()
+    record = session.scalars(select(Credential)).one()
     assert token not in record.token_hash and len(record.token_hash) == 64
     assert record.expires_at > record.created_at
     assert record.last_used_at is None
     api.get("/me", as_="kz_expert")
     session.expire_all()
-    assert session.scalars(select(ApiToken)).one().last_used_at is not None
+    assert session.scalars(select(Credential)).one().last_used_at is not None
 
 
 def test_an_unknown_username_answers_exactly_like_a_wrong_password(api):

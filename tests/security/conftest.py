@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from accord.workflow.models import Agency, ApiToken, Process, SignInFailure, User
+from accord.workflow.models import Agency, Credential, Process, SignInFailure, User
 
 from ..api.conftest import ApiClient
 from ..helpers import snapshot
@@ -27,7 +27,7 @@ def full_snapshot(session: Session) -> dict[str, Any]:
     state["agencies"] = session.execute(select(Agency.id, Agency.code, Agency.name).order_by(Agency.id)).all()
     state["processes"] = session.execute(select(Process.id, Process.title).order_by(Process.id)).all()
     state["tokens"] = session.execute(
-        select(ApiToken.id, ApiToken.revoked_at, ApiToken.expires_at).order_by(ApiToken.id)
+        select(Credential.id, Credential.revoked_at, Credential.expires_at).order_by(Credential.id)
     ).all()
     state["sign_in_failures"] = session.scalar(select(func.count()).select_from(SignInFailure))
     return state

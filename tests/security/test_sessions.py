@@ -14,7 +14,7 @@ from sqlalchemy import func, select, update
 from accord.workflow import services
 from accord.workflow.actors import SYSTEM
 from accord.workflow.errors import InvalidInput
-from accord.workflow.models import ApiToken, AuditEvent, SignInFailure, TokenPurpose, User, utcnow
+from accord.workflow.models import AuditEvent, Credential, CredentialKind, SignInFailure, User, utcnow
 from accord.workflow.services.auth import change_password, set_password
 
 from ..factories import PASSWORD, build_world
@@ -110,7 +110,7 @@ def test_disabling_the_account_ends_them_all_for_good(creds, session):
 
 
 def test_an_expired_session_or_token_is_refused(creds, session):
-    session.execute(update(ApiToken).values(expires_at=utcnow() - timedelta(seconds=1)))
+    session.execute(update(Credential).values(expires_at=utcnow() - timedelta(seconds=1)))
     session.commit()
     assert creds.alive() == ALL_DEAD
 
@@ -121,8 +121,8 @@ def test_an_expired_session_or_token_is_refused(creds, session):
 def state_of_kz(session) -> tuple:
     session.expire_all()
     user = session.scalar(select(User).where(User.username == "kz_expert"))
-    live = session.scalar(select(func.count()).select_from(ApiToken).where(
-        ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None)))
+    live = session.scalar(select(func.count()).select_from(Credential).where(
+        Credential.user_id == user.id, Credential.revoked_at.is_(None)))
     events = session.scalar(select(func.count()).select_from(AuditEvent))
     return user.password_hash, live, events
 
@@ -210,7 +210,7 @@ def test_the_service_checks_the_same_things(session, world):
     done = change_password(session, user, PASSWORD, NEW_PASSWORD)
     assert done is not None and done.session is None
     renewed = change_password(session, user, NEW_PASSWORD, PASSWORD + " again", new_session=True)
-    assert renewed.session is not None and renewed.session.record.purpose is TokenPurpose.browser
+    assert renewed.session is not None and renewed.session.record.kind is CredentialKind.browser
     assert failures(session) == 0  # a successful change clears the count, as a sign-in does
 
 
@@ -226,7 +226,7 @@ def accord_world(fresh_database, monkeypatch, capsys, tmp_path):
     with fresh_database.write() as session:
         world = build_world(session)
         token = services.issue_token(session, world["kz_expert"]).token
-        browser = services.issue_token(session, world["kz_expert"], TokenPurpose.browser).token
+        browser = services.issue_token(session, world["kz_expert"], CredentialKind.browser).token
 
     def run(*args: str, stdin: str = ""):
         import io
@@ -248,7 +248,7 @@ def test_set_password_from_the_command_line(accord_world):
     with accord_world.database.write() as session:
         api, browser = accord_world.tokens
         assert services.find_token(session, api) is None
-        assert services.find_token(session, browser, TokenPurpose.browser) is None
+        assert services.find_token(session, browser, CredentialKind.browser) is None
         assert services.authenticate(session, "kz_expert", NEW_PASSWORD) is not None
         assert services.authenticate(session, "kz_expert", PASSWORD) is None
         last = session.scalar(select(AuditEvent).order_by(AuditEvent.seq.desc()).limit(1))
@@ -266,7 +266,7 @@ def test_set_password_refusals_are_one_line_and_change_nothing(accord_world, arg
         with accord_world.database.read() as session:
             return (session.scalar(select(User.password_hash).where(User.username == "kz_expert")),
                     session.scalar(select(func.count()).select_from(AuditEvent)),
-                    session.scalar(select(func.count()).select_from(ApiToken).where(ApiToken.revoked_at.is_(None))))
+                    session.scalar(select(func.count()).select_from(Credential).where(Credential.revoked_at.is_(None))))
 
     before = state()
     status, err = accord_world("users", "set-password", *args, "--password-stdin", stdin=stdin)

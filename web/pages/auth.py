@@ -9,7 +9,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from accord.workflow import services
 from accord.workflow.errors import DomainError, RateLimited
-from accord.workflow.models import TokenPurpose
+from accord.workflow.models import CredentialKind
 from accord.workflow.passwords import MIN_LENGTH
 from accord.workflow.services.auth import change_password
 
@@ -38,7 +38,7 @@ def sign_in() -> ResponseReturnValue:
     try:
         with database().write() as db_session:
             user = services.sign_in(db_session, username, password, remote_addr=request.remote_addr or "unknown")
-            issued = services.issue_token(db_session, user, TokenPurpose.browser) if user else None
+            issued = services.issue_token(db_session, user, CredentialKind.browser) if user else None
     except RateLimited as limited:
         response = render_template("pages/sign_in.html", next=target, username=username, error=limited.message)
         return response, 429, {"Retry-After": str(limited.retry_after)}
@@ -57,7 +57,7 @@ def sign_out() -> ResponseReturnValue:
     """End the session on the server too: the cookie stops working, copies included."""
     if current_user.is_authenticated:
         with database().write() as db_session:
-            record = services.find_token(db_session, current_user.token, TokenPurpose.browser)
+            record = services.find_token(db_session, current_user.token, CredentialKind.browser)
             if record is not None:
                 services.revoke_token(db_session, current_user.user, record.id)
     logout_user()

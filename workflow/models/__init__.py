@@ -3,7 +3,7 @@
 from .agencies import Agency, AgencyKind
 from .approvals import Approval, Decision
 from .audit import AuditEvent
-from .auth import ApiToken, SignInFailure, TokenPurpose
+from .auth import Credential, CredentialKind, SignInFailure
 from .base import Base, utcnow
 from .processes import Process, process_agencies
 from .recommendations import Recommendation, recommendation_addressees
@@ -14,13 +14,14 @@ from .users import ROLE_AGENCY_KINDS, Role, User, UserRole
 __all__ = [
     "ROLE_AGENCY_KINDS",
     "Agency",
-    "ApiToken",
     "AgencyKind",
     "Approval",
     "AuditEvent",
     "Base",
     "Comment",
     "ConflictCopy",
+    "Credential",
+    "CredentialKind",
     "Decision",
     "Process",
     "Recommendation",
@@ -28,7 +29,6 @@ __all__ = [
     "Role",
     "SignInFailure",
     "Thread",
-    "TokenPurpose",
     "User",
     "UserRole",
     "content_hash",

@@ -10,7 +10,8 @@ from .base import Base, UTCDateTime
 from .users import User
 
 
-class TokenPurpose(enum.StrEnum):
+class CredentialKind(enum.StrEnum):
+    # The member names are what the database stores: renaming one needs a migration.
     #: A bearer token of the JSON API.
     api = "api"
     #: A signed-in browser session; the cookie carries the token, so signing out (or disabling
@@ -18,17 +19,21 @@ class TokenPurpose(enum.StrEnum):
     browser = "browser"
 
 
-class ApiToken(Base):
-    """An access token: an API bearer token or a browser session. Only its SHA-256 is stored:
-    the token itself is handed out once. Tokens are random and long, so a fast hash fits."""
+class Credential(Base):
+    """What a signed-in person presents: an API bearer token or a browser session's token.
+    Only its SHA-256 is stored: the token itself is handed out once. Tokens are random and
+    long, so a fast hash fits."""
 
+    # The table (named when it held only API tokens) and its column `purpose` keep their
+    # names: renaming them would take a migration and change nothing that is stored.
     __tablename__ = "api_tokens"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    purpose: Mapped[TokenPurpose] = mapped_column(
-        Enum(TokenPurpose, name="token_purpose", native_enum=False, create_constraint=True, length=16),
-        default=TokenPurpose.api,
-        server_default=TokenPurpose.api.value,
+    kind: Mapped[CredentialKind] = mapped_column(
+        "purpose",
+        Enum(CredentialKind, name="token_purpose", native_enum=False, create_constraint=True, length=16),
+        default=CredentialKind.api,
+        server_default=CredentialKind.api.value,
     )
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 from .. import audit
 from ..actors import Actor
 from ..errors import InvalidInput, RateLimited, Unauthenticated
-from ..models import ApiToken, SignInFailure, TokenPurpose, User, utcnow
+from ..models import Credential, CredentialKind, SignInFailure, User, utcnow
 from ..passwords import check_password_policy, hash_password, needs_rehash, verify_password
 from ..policy import authorize_admin
 from ..validation import is_clean
@@ -50,7 +50,7 @@ def _digest(token: str) -> str:
 @dataclass(frozen=True)
 class IssuedToken:
     token: str
-    record: ApiToken
+    record: Credential
 
 
 def authenticate(session: Session, username: str, password: str) -> User | None:
@@ -120,41 +120,41 @@ def sign_in(session: Session, username: str, password: str, *, remote_addr: str)
 
 #: Audit actions for starting and ending each kind of token.
 _ACTIONS = {
-    TokenPurpose.api: ("token.issue", "token.revoke"),
-    TokenPurpose.browser: ("session.start", "session.end"),
+    CredentialKind.api: ("token.issue", "token.revoke"),
+    CredentialKind.browser: ("session.start", "session.end"),
 }
-LIFETIME = {TokenPurpose.api: TOKEN_LIFETIME, TokenPurpose.browser: SESSION_LIFETIME}
+LIFETIME = {CredentialKind.api: TOKEN_LIFETIME, CredentialKind.browser: SESSION_LIFETIME}
 
 
-def issue_token(session: Session, user: User, purpose: TokenPurpose = TokenPurpose.api) -> IssuedToken:
+def issue_token(session: Session, user: User, kind: CredentialKind = CredentialKind.api) -> IssuedToken:
     """A new token for a signed-in user; the token itself is returned only here."""
     token = secrets.token_urlsafe(32)
     now = utcnow()
-    record = ApiToken(
-        user_id=user.id, purpose=purpose, token_hash=_digest(token), created_at=now,
-        expires_at=now + LIFETIME[purpose],
+    record = Credential(
+        user_id=user.id, kind=kind, token_hash=_digest(token), created_at=now,
+        expires_at=now + LIFETIME[kind],
     )
     session.add(record)
     session.flush()
-    audit.record(session, user, _ACTIONS[purpose][0], payload={"token": record.id})
+    audit.record(session, user, _ACTIONS[kind][0], payload={"token": record.id})
     return IssuedToken(token, record)
 
 
 #: Every request runs this, so it is built once. The user acts for the rest of the request,
 #: after the session that loaded it ends: load the roles, in the same statement (a row per role).
 _FIND_TOKEN = (
-    select(ApiToken)
-    .where(ApiToken.token_hash == bindparam("token_hash"),
-           ApiToken.purpose == bindparam("purpose", type_=ApiToken.__table__.c.purpose.type))
-    .options(joinedload(ApiToken.user).joinedload(User.role_rows))
+    select(Credential)
+    .where(Credential.token_hash == bindparam("token_hash"),
+           Credential.kind == bindparam("kind", type_=Credential.kind.type))
+    .options(joinedload(Credential.user).joinedload(User.role_rows))
 )
 
 
 def find_token(
-    session: Session, token: str, purpose: TokenPurpose = TokenPurpose.api
-) -> ApiToken | None:
-    """The live token record: of this purpose, not expired, not revoked, of an active user."""
-    record = session.scalars(_FIND_TOKEN, {"token_hash": _digest(token), "purpose": purpose}).unique().one_or_none()
+    session: Session, token: str, kind: CredentialKind = CredentialKind.api
+) -> Credential | None:
+    """The live credential: of this kind, not expired, not revoked, of an active user."""
+    record = session.scalars(_FIND_TOKEN, {"token_hash": _digest(token), "kind": kind}).unique().one_or_none()
     if record is None or record.revoked_at is not None or not record.user.active:
         return None
     if record.expires_at <= utcnow():
@@ -162,23 +162,23 @@ def find_token(
     return record
 
 
-def needs_touch(record: ApiToken) -> bool:
+def needs_touch(record: Credential) -> bool:
     last = record.last_used_at
     return last is None or utcnow() - last >= LAST_USED_RESOLUTION
 
 
 def touch_token(session: Session, token_id: int) -> None:
-    record = session.get(ApiToken, token_id)
+    record = session.get(Credential, token_id)
     if record is not None:
         record.last_used_at = utcnow()
 
 
 def revoke_token(session: Session, user: User, token_id: int) -> None:
-    record = session.get(ApiToken, token_id)
+    record = session.get(Credential, token_id)
     if record is None or record.user_id != user.id or record.revoked_at is not None:
         raise Unauthenticated("This token is not valid.", code="invalid_token")
     record.revoked_at = utcnow()
-    audit.record(session, user, _ACTIONS[record.purpose][1], payload={"token": record.id})
+    audit.record(session, user, _ACTIONS[record.kind][1], payload={"token": record.id})
 
 
 def revoke_all_tokens(session: Session, user_id: int) -> int:
@@ -188,8 +188,8 @@ def revoke_all_tokens(session: Session, user_id: int) -> int:
     (a new password, a disabled account) is the event, and says how many ended.
     """
     result = session.execute(
-        update(ApiToken)
-        .where(ApiToken.user_id == user_id, ApiToken.revoked_at.is_(None), ApiToken.expires_at > utcnow())
+        update(Credential)
+        .where(Credential.user_id == user_id, Credential.revoked_at.is_(None), Credential.expires_at > utcnow())
         .values(revoked_at=utcnow())
         .execution_options(synchronize_session=False)
     )
@@ -247,7 +247,7 @@ def change_password(
     session.execute(delete(SignInFailure).where(SignInFailure.username == user.username))
     ended = revoke_all_tokens(session, user.id)
     audit.record(session, user, "user.password_change", payload={"username": user.username, "ended": ended})
-    issued = issue_token(session, user, TokenPurpose.browser) if new_session else None
+    issued = issue_token(session, user, CredentialKind.browser) if new_session else None
     return PasswordChange(ended, issued)
 
 
