@@ -10,7 +10,7 @@ success and rolled back on a refusal, as the web layer does. Half of the rules p
 at random; the other half pick someone the model says may act, so that recommendations get to
 national review, consolidation, adoption and merging within 50 steps.
 
-Beside the database the machine keeps a reference model, written from DESIGN.md's permission
+Beside the database the machine keeps a reference model, written from docs/design.md's permission
 table and the README's "Choices where DESIGN.md is silent" (not from `workflow.policy`): what each
 user may see and do, what each call must answer (ok, NotFound, PermissionDenied, Conflict,
 InvalidInput, in the documented order: not visible, then no grant, then wrong state or a failed
@@ -163,7 +163,7 @@ TRANSITIONS = {
     "withdraw": ({DRAFT, REVIEW}, WITHDRAWN, True),
 }
 
-#: DESIGN.md's table ("who"), as (role, relation to the recommendation, states). The proposing
+#: docs/design.md's table ("who"), as (role, relation to the recommendation, states). The proposing
 #: agency is always addressed; "participant" is an agency taking part in the process (README:
 #: EU experts act on the processes their body takes part in; commenting and resolving threads
 #: belong to the drafting roles of agencies that can see the recommendation).
@@ -303,7 +303,7 @@ def typed(title: str, body: str, how: str | None) -> tuple[str, str]:
 
 
 def merge_title(base: str, mine: str, theirs: str) -> str | None:
-    """DESIGN.md: a single-valued field merges when only one side changed it (or both alike)."""
+    """docs/design.md: a single-valued field merges when only one side changed it (or both alike)."""
     if mine == theirs or theirs == base:
         return mine
     if mine == base:
@@ -537,7 +537,7 @@ class WorkflowMachine(RuleBasedStateMachine):
     # --- the model's judgement ---------------------------------------------------------------
 
     def visible(self, username: str, rec: RecModel) -> bool:
-        """DESIGN.md "Who sees what" and the README: a draft only to its proposing agency and to
+        """docs/design.md "Who sees what" and the README: a draft only to its proposing agency and to
         auditors; from national review on, to every agency of the process; never submitted stays
         private even once withdrawn; sent back to draft, private again. Disabled: nothing."""
         person = PEOPLE[username]
@@ -1457,7 +1457,7 @@ class WorkflowMachine(RuleBasedStateMachine):
                         f"event {event_.seq} {event_.action}: {key} {getattr(event_, key)!r}, "
                         f"expected {checks[key]!r}"
                     )
-            if "content" in checks:  # the decided text, provably (DESIGN.md: "on which text")
+            if "content" in checks:  # the decided text, provably (docs/design.md: "on which text")
                 digest = hashlib.sha256("\n\n".join(checks["content"]).encode()).hexdigest()
                 assert payload.get("content_hash") == digest, (
                     f"event {event_.seq}: the content_hash of another text"

@@ -1,6 +1,6 @@
 """Another agency's private drafts, called for through every route as everyone else.
 
-For each user of another agency, in every role (the auditor excepted: DESIGN.md lets auditors
+For each user of another agency, in every role (the auditor excepted: docs/design.md lets auditors
 see drafts), every route with an id answers for a hidden draft — its revisions, diffs,
 threads, comments, conflict copies, audit entries — exactly as for an id that does not exist,
 and writes to it are refused the same way without changing anything. Every listing, count,
@@ -30,7 +30,7 @@ OUTSIDERS = [
     name for name, (agency, roles) in {**USERS, **MORE_OUTSIDERS}.items()
     if agency != "KZ-BS" and "auditor" not in roles
 ]
-#: Those who read the whole audit log (API.md: "auditors and admins: all").
+#: Those who read the whole audit log (docs/api.md: "auditors and admins: all").
 WHOLE_LOG_READERS = {name for name, (_, roles) in {**USERS, **MORE_OUTSIDERS}.items() if "admin" in roles}
 
 Args = list[dict[str, Any]]
@@ -165,7 +165,7 @@ def test_a_hidden_draft_reads_exactly_like_a_missing_id(app, people: People, hid
         twins: dict[str, tuple[int, str, str]] = {}  # the same missing id answers once for all
         for endpoint, make in READS.items():
             if endpoint == "api.list_events" and username in WHOLE_LOG_READERS:
-                continue  # administrators read the whole audit log (API.md); see the xfail below
+                continue  # administrators read the whole audit log (docs/api.md); see the xfail below
             for values in make(hidden):
                 path = build(app, endpoint, "GET", values)
                 twin = build(app, endpoint, "GET", missing_twin(values))
@@ -230,7 +230,7 @@ def listing_calls(app, world) -> list[str]:
     return paths
 
 
-#: Routes where administrators read the whole audit log (API.md: "auditors and admins: all").
+#: Routes where administrators read the whole audit log (docs/api.md: "auditors and admins: all").
 WHOLE_LOG = ("/api/v1/audit", "/audit")
 
 
