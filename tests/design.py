@@ -1,5 +1,5 @@
-"""DESIGN.md's permission table, transcribed independently of `workflow.policy`, for the tests
-that check the engine and the API against it."""
+"""The permission table of docs/design.md, transcribed independently of `workflow.policy`,
+for the tests that check the engine and the API against it."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ ROLE = {name: roles[0] for name, (_, roles) in USERS.items()}
 
 TERMINAL = {State.adopted, State.withdrawn, State.merged}
 
-# DESIGN.md, "The state machine": action → (who may, in which states).
+# docs/design.md, "The state machine": action → (who may, in which states).
 DESIGN_TABLE = {
     "submit": (lambda r, rel: r == "national_expert" and rel == "proposing", {State.draft}),
     "request_changes": (
@@ -50,7 +50,7 @@ REACHED_REVIEW = {State.national_review, State.expert_consolidation, State.adopt
 
 
 def visible(user: str, state: State) -> bool:
-    """DESIGN.md, "Who sees what": a draft only to its agency and auditors; "from national
+    """docs/design.md, "Who sees what": a draft only to its agency and auditors; "from national
     review on", to every user of the process."""
     if ROLE[user] == "auditor" or RELATION[user] == "proposing":
         return True

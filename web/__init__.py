@@ -17,7 +17,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     settings = settings or Settings.from_env()
     app = Flask(__name__, instance_path=str(settings.instance_path))
     app.config.update(SECRET_KEY=settings.resolved_secret_key(), **overrides)
-    app.json.sort_keys = False  # keep the field order of API.md
+    app.json.sort_keys = False  # keep the field order of docs/api.md
     app.extensions["accord.database"] = database or Database(settings.database_url)
     answer_cache.init_app(app, settings.answer_cache_mb * 2**20)
     security.init_app(app)

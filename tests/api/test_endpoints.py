@@ -1,4 +1,4 @@
-"""Every endpoint of API.md through HTTP: the success path and each error it can give."""
+"""Every endpoint of docs/api.md through HTTP: the success path and each error it can give."""
 
 from __future__ import annotations
 

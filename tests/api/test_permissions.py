@@ -1,5 +1,5 @@
 """The permission matrix through HTTP: every action × every user × every state answers what
-DESIGN.md says (200/201, 404, 403 or 409), and `allowed_actions` lists exactly the actions the
+docs/design.md says (200/201, 404, 403 or 409), and `allowed_actions` lists exactly the actions the
 same user would be allowed."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""A stateful property test of the engine (issue 5, item 1).
+"""A stateful property test of the engine: random sequences of use cases keep every rule.
 
 Hypothesis plays random sequences of every use case — create; edit from the current revision,
 from a stale one, and two authors from the same base (the concurrent edit: a clean merge or a
@@ -10,13 +10,13 @@ success and rolled back on a refusal, as the web layer does. Half of the rules p
 at random; the other half pick someone the model says may act, so that recommendations get to
 national review, consolidation, adoption and merging within 50 steps.
 
-Beside the database the machine keeps a reference model, written from DESIGN.md's permission
-table and the README's "Choices where DESIGN.md is silent" (not from `workflow.policy`): what each
-user may see and do, what each call must answer (ok, NotFound, PermissionDenied, Conflict,
-InvalidInput, in the documented order: not visible, then no grant, then wrong state or a failed
-guard), and what it must change, down to the text a three-way merge must produce (every
-paragraph the machine writes is unique, so a merge can be judged exactly). Every outcome is
-compared with the model. After every step, as invariants:
+Beside the database the machine keeps a reference model, written from the permission table of
+docs/design.md and its rules where the first design brief was silent (not from
+`workflow.policy`): what each user may see and do, what each call must answer (ok, NotFound,
+PermissionDenied, Conflict, InvalidInput, in the documented order: not visible, then no grant,
+then wrong state or a failed guard), and what it must change, down to the text a three-way
+merge must produce (every paragraph the machine writes is unique, so a merge can be judged
+exactly). Every outcome is compared with the model. After every step, as invariants:
 
 - the audit chain grows by hash-linked events that verify (re-hashed incrementally after each
   step; the whole chain goes through `workflow.audit.verify_chain` in each teardown), exactly
@@ -163,9 +163,9 @@ TRANSITIONS = {
     "withdraw": ({DRAFT, REVIEW}, WITHDRAWN, True),
 }
 
-#: DESIGN.md's table ("who"), as (role, relation to the recommendation, states). The proposing
-#: agency is always addressed; "participant" is an agency taking part in the process (README:
-#: EU experts act on the processes their body takes part in; commenting and resolving threads
+#: The table of docs/design.md ("who"), as (role, relation to the recommendation, states). The
+#: proposing agency is always addressed; "participant" is an agency taking part in the process
+#: (EU experts act on the processes their body takes part in; commenting and resolving threads
 #: belong to the drafting roles of agencies that can see the recommendation).
 GRANTS: dict[str, list[tuple[str, str, frozenset[State]]]] = {
     "submit": [("national_expert", "proposing", frozenset({DRAFT}))],
@@ -303,7 +303,7 @@ def typed(title: str, body: str, how: str | None) -> tuple[str, str]:
 
 
 def merge_title(base: str, mine: str, theirs: str) -> str | None:
-    """DESIGN.md: a single-valued field merges when only one side changed it (or both alike)."""
+    """docs/design.md: a single-valued field merges when only one side changed it (or both alike)."""
     if mine == theirs or theirs == base:
         return mine
     if mine == base:
@@ -537,7 +537,7 @@ class WorkflowMachine(RuleBasedStateMachine):
     # --- the model's judgement ---------------------------------------------------------------
 
     def visible(self, username: str, rec: RecModel) -> bool:
-        """DESIGN.md "Who sees what" and the README: a draft only to its proposing agency and to
+        """docs/design.md, "Who sees what": a draft only to its proposing agency and to
         auditors; from national review on, to every agency of the process; never submitted stays
         private even once withdrawn; sent back to draft, private again. Disabled: nothing."""
         person = PEOPLE[username]
@@ -1457,7 +1457,7 @@ class WorkflowMachine(RuleBasedStateMachine):
                         f"event {event_.seq} {event_.action}: {key} {getattr(event_, key)!r}, "
                         f"expected {checks[key]!r}"
                     )
-            if "content" in checks:  # the decided text, provably (DESIGN.md: "on which text")
+            if "content" in checks:  # the decided text, provably (docs/design.md, "The audit chain")
                 digest = hashlib.sha256("\n\n".join(checks["content"]).encode()).hexdigest()
                 assert payload.get("content_hash") == digest, (
                     f"event {event_.seq}: the content_hash of another text"
@@ -1691,8 +1691,8 @@ def test_random_sequences_of_use_cases_keep_every_invariant(database_server) -> 
     examples = int(os.environ.get("ACCORD_STATEFUL_EXAMPLES", "100"))
     chosen_seed = os.environ.get("ACCORD_STATEFUL_SEED")
     # Left to itself, Hypothesis ends a third of the examples early (it explores "stop here"
-    # branches); the issue asks for examples of 50 steps. Set ACCORD_STATEFUL_MIN_STEPS=0 to
-    # let it shrink a failure to fewer steps.
+    # branches); every example plays all STEPS, so that it gets as far as consolidation, adoption
+    # and merging. Set ACCORD_STATEFUL_MIN_STEPS=0 to let it shrink a failure to fewer steps.
     min_steps = int(os.environ.get("ACCORD_STATEFUL_MIN_STEPS", STEPS))
 
     def factory() -> WorkflowMachine:

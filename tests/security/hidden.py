@@ -6,7 +6,7 @@ submitted, one withdrawn before it was ever submitted, and one sent back to draf
 for changes and then edited. Each carries its own marker in every text it has — title, body,
 revision summaries, comments, conflict copies — so a marker found anywhere another agency can
 read is a leak. The quoted passage and the reasons carry markers of their own (QUOTE, REASON):
-those reach the audit log's payloads and reasons, which administrators read whole (API.md).
+those reach the audit log's payloads and reasons, which administrators read whole (docs/design.md).
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
-"""Every action × every kind of user × every state, against the table of DESIGN.md.
+"""Every action × every kind of user × every state, against the table of docs/design.md.
 
-The expectations below are transcribed from DESIGN.md independently of `workflow.policy`, and
+The expectations below are transcribed from docs/design.md independently of `workflow.policy`, and
 each case runs the real service: allowed actions succeed and write one audit event; refused ones
 answer 404 (not visible), 403 (not allowed) or 409 (wrong state) and change nothing at all.
 """

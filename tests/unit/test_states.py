@@ -1,4 +1,4 @@
-"""The state machine declaration: exactly DESIGN.md's transitions, shared, guarded."""
+"""The state machine declaration: exactly the transitions of docs/design.md, shared, guarded."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The JSON API, version 1 (see API.md). Each view parses the request, calls one service in
+"""The JSON API, version 1 (see docs/api.md). Each view parses the request, calls one service in
 one transaction, and renders the answer; permissions and states are the engine's business."""
 
 from __future__ import annotations

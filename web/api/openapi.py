@@ -1,4 +1,4 @@
-"""The OpenAPI 3.1 description of the JSON API (API.md), served at GET /api/v1/openapi.json.
+"""The OpenAPI 3.1 description of the JSON API (docs/api.md), served at GET /api/v1/openapi.json.
 
 The document is built here as plain Python data and describes what the code does, status codes
 included: `web/api/parsing.py` answers 400 for a body that is not a JSON object, a missing field

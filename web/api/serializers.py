@@ -1,4 +1,4 @@
-"""Domain objects as the JSON shapes of API.md. Times are ISO 8601 UTC."""
+"""Domain objects as the JSON shapes of docs/api.md. Times are ISO 8601 UTC."""
 
 from __future__ import annotations
 

@@ -130,9 +130,9 @@ class EventPage(Page[AuditEvent]):
 def words_withheld(session: Session, actor: Actor, among: Collection[int] | None = None) -> frozenset[int]:
     """Recommendations (of `among`, or all) whose events an actor who reads the whole log reads
     without their words: the private drafts of other agencies, for an administrator. A draft is
-    visible only to its proposing agency and to auditors (DESIGN.md), and an administrator
-    reads every event (API.md): who did what and when, then, but not the reasons or quoted
-    passages written in a draft they may not see."""
+    visible only to its proposing agency and to auditors, and an administrator reads every
+    event (docs/design.md, "Who sees what"): who did what and when, then, but not the reasons
+    or quoted passages written in a draft they may not see."""
     if among is not None and not among:
         return frozenset()
     stmt = select(Recommendation.id).where(not_(visible_clause(actor)))
