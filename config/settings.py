@@ -7,6 +7,7 @@
 | ACCORD_INSTANCE_PATH | `instance/` in the current directory | the SQLite file and the generated key |
 | ACCORD_SECRET_KEY | in development, a random key made once and kept in the instance folder; in production, none: it must be set | signs session cookies and CSRF tokens |
 | ACCORD_ANSWER_CACHE_MB | `32` | memory each server process may keep pages and API answers in while the data they show is unchanged (`web/answer_cache.py`); `0` turns it off |
+| ACCORD_PROXIES | `0` | how many reverse proxies or load balancers stand in front of Accord, each adding to X-Forwarded-For and setting X-Forwarded-Proto; the client's address (which sign-in limits count) and scheme (which Secure cookies need) are then read that many hops back. With `0`, those headers are ignored: anyone could forge them |
 
 In production (`ACCORD_ENV=production`) the application refuses to start, with one line
 saying why, when ACCORD_SECRET_KEY is missing, a known placeholder ("dev", "change-me",
@@ -71,6 +72,16 @@ def _megabytes(env: Mapping[str, str], name: str, default: int) -> int:
     return int(value)
 
 
+def _proxies(env: Mapping[str, str]) -> int:
+    value = (env.get("ACCORD_PROXIES") or "").strip()
+    if not value:
+        return 0
+    if not value.isdigit():
+        raise ConfigurationError(f"ACCORD_PROXIES is {value!r}; use the number of proxies in front of Accord "
+                                 "that set X-Forwarded-For (0 for none).")
+    return int(value)
+
+
 def secret_key_problem(key: str) -> str | None:
     """Why `key` may not sign production cookies, in one sentence; None when it may."""
     if not key.strip():
@@ -104,6 +115,8 @@ class Settings:
     environment: str = DEVELOPMENT
     #: Megabytes per process for answers kept while the data is unchanged; 0: none kept.
     answer_cache_mb: int = DEFAULT_ANSWER_CACHE_MB
+    #: Reverse proxies in front of Accord whose X-Forwarded-For/-Proto are trusted; 0: none.
+    proxies: int = 0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -123,6 +136,7 @@ class Settings:
             secret_key=env.get("ACCORD_SECRET_KEY") or "",
             environment=environment,
             answer_cache_mb=_megabytes(env, "ACCORD_ANSWER_CACHE_MB", DEFAULT_ANSWER_CACHE_MB),
+            proxies=_proxies(env),
         )
 
     @property

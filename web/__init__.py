@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from accord.config.settings import Settings
 from accord.workflow.db import Database
@@ -17,6 +18,10 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     settings = settings or Settings.from_env()
     app = Flask(__name__, instance_path=str(settings.instance_path))
     app.config.update(SECRET_KEY=settings.resolved_secret_key(), **overrides)
+    if settings.proxies:
+        # Behind a load balancer every request comes from its address: take the client's
+        # (for the sign-in limits) and scheme (for Secure cookies) from the trusted hops only.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.proxies, x_proto=settings.proxies)  # type: ignore[method-assign]
     app.json.sort_keys = False  # keep the field order of docs/api.md
     app.extensions["accord.database"] = database or Database(settings.database_url)
     answer_cache.init_app(app, settings.answer_cache_mb * 2**20)

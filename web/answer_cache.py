@@ -17,12 +17,15 @@ What is not data stays out: the CSRF token of a browser session is kept as a mar
 back on the way out; a page carrying a flashed message is neither served from nor kept.
 
 Each worker process keeps its own answers, least recently used dropped first beyond a budget
-in bytes (ACCORD_ANSWER_CACHE_MB, 0 turns the cache off).
+in bytes (ACCORD_ANSWER_CACHE_MB, 0 turns the cache off). An entry costs its key (the address
+is in it) as well as its body, so the budget holds whatever addresses are asked for; and an
+address longer than any of Accord's own links (MAX_KEPT_ADDRESS) is answered but never kept.
 """
 
 from __future__ import annotations
 
 import secrets
+import sys
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
@@ -41,8 +44,18 @@ EXTENSION = "accord.answer_cache"
 
 Key = tuple[str, str, int, str]
 
+#: Path and query string, in characters, beyond which an answer is not kept. Accord's own links
+#: (filters, pages, a diff's two numbers) stay within a few hundred; anything longer is made
+#: up, and keeping it would only let someone fill the budget with a few large keys.
+MAX_KEPT_ADDRESS = 2048
 
-@dataclass(frozen=True)
+#: What an entry takes beyond its strings and body: its key tuple, the `Kept`, the link in the
+#: ordered dictionary and its share of the table (~220 bytes measured with tracemalloc on
+#: CPython 3.11; tests/pages/test_answer_cache.py checks the total against tracemalloc).
+ENTRY_OVERHEAD = 256
+
+
+@dataclass(frozen=True, slots=True)
 class Kept:
     change: int  # `services.last_change` when the answer was made
     body: bytes
@@ -53,7 +66,8 @@ class Kept:
 
 class AnswerCache:
     """Answers by key, each valid for one state of the data; least recently used dropped
-    first once the bodies exceed `budget` bytes. Safe to share between a worker's threads."""
+    first once the entries (keys and bodies, `cost`) exceed `budget` bytes. Safe to share
+    between a worker's threads."""
 
     def __init__(self, budget: int) -> None:
         self.budget = budget
@@ -75,19 +89,19 @@ class AnswerCache:
             return kept
 
     def put(self, key: Key, kept: Kept) -> None:
-        if len(kept.body) > self.budget:
+        if cost(key, kept) > self.budget:
             return
         with self._lock:
             old = self._entries.pop(key, None)
             if old is not None:
-                self.size -= len(old.body)
+                self.size -= cost(key, old)
             if old is not None and old.change > kept.change:
                 kept = old  # a slower request of an older state must not replace a newer answer
             self._entries[key] = kept
-            self.size += len(kept.body)
+            self.size += cost(key, kept)
             while self.size > self.budget:
-                _, dropped = self._entries.popitem(last=False)
-                self.size -= len(dropped.body)
+                dropped_key, dropped = self._entries.popitem(last=False)
+                self.size -= cost(dropped_key, dropped)
 
     def clear(self) -> None:
         with self._lock:
@@ -96,6 +110,11 @@ class AnswerCache:
 
     def __len__(self) -> int:
         return len(self._entries)
+
+
+def cost(key: Key, kept: Kept) -> int:
+    """The bytes an entry holds: its key's parts, its body and type, and the bookkeeping."""
+    return ENTRY_OVERHEAD + sum(map(sys.getsizeof, (*key, kept.body, kept.content_type)))
 
 
 def init_app(app: Flask, budget_bytes: int) -> None:
@@ -115,7 +134,8 @@ def kept_while_unchanged(viewer: Callable[[], Actor]) -> Callable[[Callable[...,
         @wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             cache = answer_cache()
-            if cache is None or request.method != "GET" or session.get("_flashes"):
+            if (cache is None or request.method != "GET" or session.get("_flashes")
+                    or len(request.path) + len(request.query_string) > MAX_KEPT_ADDRESS):
                 return view(*args, **kwargs)
             database = current_app.extensions["accord.database"]
             with database.read() as reading:

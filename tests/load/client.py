@@ -1,5 +1,7 @@
-"""A small HTTP client for load runs: one keep-alive connection per client thread, every
-request timed and recorded under a kind ("read detail", "edit", …), cookies kept for pages.
+"""A small HTTP client for load runs: one keep-alive connection per client thread and server,
+every request timed and recorded under a kind ("read detail", "edit", …), cookies kept for pages.
+Given several servers (of one deployment), a client sends its requests to each in turn, so the
+token or session one server issued is used on the others.
 
 Nothing here asserts: the caller reads `Sample`s and `Stats` and decides.
 """
@@ -12,7 +14,7 @@ import math
 import re
 import time
 import urllib.parse
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -27,6 +29,7 @@ class Sample:
     method: str
     path: str
     status: int  # 0: no answer at all (the connection failed)
+    server: int  # which of the client's servers answered (an index into its base URLs)
     seconds: float
     finished: float  # time.monotonic() when the answer was read
     locked: bool  # the answer mentioned "database is locked"
@@ -38,6 +41,7 @@ class Answer:
     status: int
     body: bytes
     headers: http.client.HTTPMessage | None
+    server: int = 0  # which of the client's servers answered
 
     @property
     def ok(self) -> bool:
@@ -59,34 +63,50 @@ class Answer:
 
 
 class Client:
-    """One person's connection to the server. Not thread-safe: one per thread."""
+    """One person's connection to the servers (one or more base URLs of one deployment). Not
+    thread-safe: one per thread."""
 
-    def __init__(self, base_url: str, *, timeout: float = 60.0) -> None:
-        parts = urllib.parse.urlsplit(base_url)
-        self.host, self.port = parts.hostname or "127.0.0.1", parts.port or 80
+    def __init__(self, base_urls: str | Sequence[str], *, timeout: float = 60.0, first: int = 0) -> None:
+        urls = [base_urls] if isinstance(base_urls, str) else list(base_urls)
+        parts = [urllib.parse.urlsplit(url) for url in urls]
+        self.servers = [(p.hostname or "127.0.0.1", p.port or 80) for p in parts]
         self.timeout = timeout
         self.samples: list[Sample] = []
         self.token: str | None = None
         self.cookies: dict[str, str] = {}
-        self._connection: http.client.HTTPConnection | None = None
+        self._connections: dict[int, http.client.HTTPConnection] = {}
+        self._turn = first  # the server of the first request
 
     # --- the wire ---------------------------------------------------------------------------
 
-    def _connect(self) -> http.client.HTTPConnection:
-        if self._connection is None:
-            self._connection = http.client.HTTPConnection(self.host, self.port, timeout=self.timeout)
-        return self._connection
+    def _connect(self, server: int) -> http.client.HTTPConnection:
+        if server not in self._connections:
+            host, port = self.servers[server]
+            self._connections[server] = http.client.HTTPConnection(host, port, timeout=self.timeout)
+        return self._connections[server]
+
+    def _close(self, server: int) -> None:
+        if (connection := self._connections.pop(server, None)) is not None:
+            connection.close()
 
     def close(self) -> None:
-        if self._connection is not None:
-            self._connection.close()
-            self._connection = None
+        for server in list(self._connections):
+            self._close(server)
+
+    def next_server(self) -> int:
+        """The server whose turn it is (each in turn)."""
+        server = self._turn % len(self.servers)
+        self._turn += 1
+        return server
 
     def request(
         self, kind: str, method: str, path: str, *, json_body: Any = None,
-        form: dict[str, str] | None = None, headers: dict[str, str] | None = None,
+        form: dict[str, str] | None = None, headers: dict[str, str] | None = None, server: int | None = None,
     ) -> Answer:
-        """Send one request and record it. A connection that fails is recorded as status 0."""
+        """Send one request to `server` (an index into the base URLs; by default each in turn)
+        and record it. A connection that fails is recorded as status 0."""
+        if server is None:
+            server = self.next_server()
         sent_headers = {"Accept": "application/json" if path.startswith("/api/") else "text/html"}
         body: bytes | None = None
         if json_body is not None:
@@ -102,22 +122,23 @@ class Client:
         sent_headers.update(headers or {})
         started = time.perf_counter()
         try:
-            answer = self._exchange(method, path, body, sent_headers)
+            answer = self._exchange(server, method, path, body, sent_headers)
         except (OSError, http.client.HTTPException) as failure:
-            self.close()
+            self._close(server)
             seconds = time.perf_counter() - started
-            self.samples.append(Sample(kind, method, path, 0, seconds, time.monotonic(), False,
+            self.samples.append(Sample(kind, method, path, 0, server, seconds, time.monotonic(), False,
                                        f"{type(failure).__name__}: {failure}"))
-            return Answer(0, b"", None)
+            return Answer(0, b"", None, server)
         seconds = time.perf_counter() - started
         locked = DATABASE_LOCKED.encode() in answer.body.lower()
         error = answer.text[:300] if answer.status >= 500 else ""
-        self.samples.append(Sample(kind, method, path, answer.status, seconds, time.monotonic(), locked, error))
+        self.samples.append(Sample(kind, method, path, answer.status, server, seconds, time.monotonic(),
+                                   locked, error))
         self._keep_cookies(answer)
         return answer
 
-    def _exchange(self, method: str, path: str, body: bytes | None, headers: dict[str, str]) -> Answer:
-        connection = self._connect()
+    def _exchange(self, server: int, method: str, path: str, body: bytes | None, headers: dict[str, str]) -> Answer:
+        connection = self._connect(server)
         reused = connection.sock is not None
         try:
             connection.request(method, path, body=body, headers=headers)
@@ -127,14 +148,14 @@ class Client:
             # reached the application, so sending again on a new connection is safe.
             if not reused:
                 raise
-            self.close()
-            connection = self._connect()
+            self._close(server)
+            connection = self._connect(server)
             connection.request(method, path, body=body, headers=headers)
             response = connection.getresponse()
         data = response.read()
         if response.will_close:
-            self.close()
-        return Answer(response.status, data, response.headers)
+            self._close(server)
+        return Answer(response.status, data, response.headers, server)
 
     def _keep_cookies(self, answer: Answer) -> None:
         if answer.headers is None:
@@ -228,6 +249,11 @@ class Stats:
 
     def server_errors(self) -> list[Sample]:
         return [s for s in self.samples if s.status >= 500]
+
+    def per_server(self) -> list[int]:
+        """How many requests each server answered (or failed to)."""
+        counts = Counter(s.server for s in self.samples)
+        return [counts[n] for n in range(max(counts, default=-1) + 1)]
 
     def failed_connections(self) -> list[Sample]:
         return [s for s in self.samples if s.status == 0]

@@ -10,10 +10,18 @@ National experts keep drafting new recommendations, so work never runs out.
 Every acknowledged (2xx) edit, conflict copy, comment, decision, transition and creation goes
 into a `Ledger`; after the run `check` finds each one in the database, exactly as
 acknowledged, and runs `accord audit verify`.
+
+With several servers (of one deployment: one database, one secret key), each client sends its
+requests to each server in turn, so tokens and sessions made on one are used on the others.
+Right after a change is acknowledged, the client reads it back from the next server (the
+recommendation, or its threads and page for a comment): a kept answer of that server older
+than the change would show up there as stale (`Person.stale`). `sign_in_limits_hold` checks
+that failed sign-ins counted by one server stop guessing on all of them.
 """
 
 from __future__ import annotations
 
+import html
 import random
 import shutil
 import subprocess
@@ -21,7 +29,9 @@ import sys
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +40,7 @@ from sqlalchemy import func, select
 from accord.config.demo import DEMO_PASSWORD
 from accord.workflow.db import Database
 from accord.workflow.models import Approval, AuditEvent, Comment, ConflictCopy, Recommendation, Revision, User
+from accord.workflow.services.auth import MAX_FAILURES_PER_USERNAME
 
 from .client import Answer, Client, Stats
 
@@ -93,11 +104,12 @@ class Ledger:
 class Person:
     """One client thread's behaviour."""
 
-    def __init__(self, index: int, base_url: str, ledger: Ledger, seed: int) -> None:
+    def __init__(self, index: int, base_urls: Sequence[str], ledger: Ledger, seed: int) -> None:
         self.username = PEOPLE[index % len(PEOPLE)]
         self.index = index
-        self.client = Client(base_url)
-        self.pages = Client(base_url)  # a browser session of the same person
+        # Clients start on different servers, so that every server issues tokens and sessions.
+        self.client = Client(base_urls, first=index)
+        self.pages = Client(base_urls, first=index)  # a browser session of the same person
         self.pages.samples = self.client.samples
         self.ledger = ledger
         self.rng = random.Random(seed * 1000 + index)
@@ -107,6 +119,9 @@ class Person:
         self.process = 0
         self.writes = 0
         self.unexpected: list[str] = []
+        #: Changes acknowledged by one server and read back from another; those found missing.
+        self.confirmed = 0
+        self.stale: list[str] = []
 
     # --- the loop -----------------------------------------------------------------------------
 
@@ -201,6 +216,8 @@ class Person:
             rec = answer.json()
             self.known[rec["id"]] = rec
             self.ledger.add("created", (self.username, rec["id"]))
+            # Its proposer's agency always sees a recommendation: it may not vanish.
+            self.confirm(answer, f"new recommendation {rec['id']}", rec["id"], lambda seen: True, may_vanish=False)
 
     def do_edit(self, rec: dict[str, Any]) -> None:
         base = rec
@@ -225,6 +242,8 @@ class Person:
             saved = answer.json()
             self.ledger.add("edits", (self.username, rec["id"], saved["revision"], saved["title"], saved["body"]))
             self.known[rec["id"]] = saved
+            self.confirm(answer, f"revision {saved['revision']} of recommendation {rec['id']}", rec["id"],
+                         lambda seen: seen["revision"] >= saved["revision"])
         elif answer.error_code == "edit_conflict":
             copy = answer.json()["conflict"]["your_text_saved_as"]
             self.ledger.add("conflicts", (self.username, rec["id"], copy, body))
@@ -240,6 +259,7 @@ class Person:
             answer = self.send("comment", "POST", f"/api/v1/threads/{thread['id']}/comments", {"body": text}, {201})
             if answer.status == 201:
                 self.ledger.add("comments", (self.username, answer.json()["id"], text))
+                self.confirm_comment(answer, rec["id"], answer.json()["id"], text)
             return
         payload: dict[str, Any] = {"body": text}
         words = rec["body"].split()
@@ -252,6 +272,7 @@ class Person:
         if answer.status == 201:
             first = answer.json()["comments"][0]
             self.ledger.add("comments", (self.username, first["id"], text))
+            self.confirm_comment(answer, rec["id"], first["id"], text)
 
     def _decide(self, rec: dict[str, Any], decision: str) -> None:
         body = {"decision": decision, "revision": rec["revision"]}
@@ -260,6 +281,10 @@ class Person:
         answer = self.send(decision, "POST", f"/api/v1/recommendations/{rec['id']}/approvals", body, {201})
         if answer.status == 201:
             self.ledger.add("decisions", (self.username, rec["id"], rec["revision"], decision))
+            made = answer.json()
+            self.confirm(answer, f"{self.username}'s {decision} of recommendation {rec['id']}", rec["id"],
+                         lambda seen: any(a["agency"] == made["agency"] and _moment(a["at"]) >= _moment(made["at"])
+                                          for a in seen["approvals"]))
 
     def do_approve(self, rec: dict[str, Any]) -> None:
         self._decide(rec, "approve")
@@ -271,8 +296,11 @@ class Person:
         answer = self.send(action, "POST", f"/api/v1/recommendations/{rec['id']}/transitions",
                            {"action": action, **extra}, {200})
         if answer.status == 200:
-            self.known[rec["id"]] = answer.json()
+            after = self.known[rec["id"]] = answer.json()
             self.ledger.add("transitions", (self.username, rec["id"], action))
+            # Every later change of the recommendation moves `updated_at` on, under its row lock.
+            self.confirm(answer, f"{action} of recommendation {rec['id']}", rec["id"],
+                         lambda seen: _moment(seen["updated_at"]) >= _moment(after["updated_at"]))
 
     def do_submit(self, rec: dict[str, Any]) -> None:
         self._transition(rec, "submit")
@@ -317,6 +345,52 @@ class Person:
         answer = self.pages.request("read page", "GET", f"/recommendations/{rec['id']}")
         self._check("read page", answer, {200, 404})
 
+    # --- across servers ------------------------------------------------------------------------
+
+    def _elsewhere(self, acknowledged: Answer) -> int | None:
+        """The next server after the one that acknowledged a change; None with only one."""
+        servers = len(self.client.servers)
+        return None if servers == 1 else (acknowledged.server + 1) % servers
+
+    def _stale(self, acknowledged: Answer, server: int, what: str, seen: str) -> None:
+        self.stale.append(f"{self.username}: {what}, acknowledged by server {acknowledged.server + 1}, "
+                          f"was not in server {server + 1}'s answer just after: {seen[:300]}")
+
+    def confirm(self, acknowledged: Answer, what: str, rec_id: int, reflects: Callable[[dict[str, Any]], bool],
+                *, may_vanish: bool = True) -> None:
+        """Read the recommendation from the next server at once: it must reflect the change. (A
+        404 is fair when the recommendation may have gone back to a private draft meanwhile.)"""
+        server = self._elsewhere(acknowledged)
+        if server is None:
+            return
+        seen = self._check("confirm elsewhere", self.client.request(
+            "confirm elsewhere", "GET", f"/api/v1/recommendations/{rec_id}", server=server), {200, 404})
+        self.confirmed += 1
+        if seen.status == 404 and not may_vanish:
+            self._stale(acknowledged, server, what, "404")
+        elif seen.status == 200 and not reflects(seen.json()):
+            self._stale(acknowledged, server, what, seen.text)
+
+    def confirm_comment(self, acknowledged: Answer, rec_id: int, comment_id: int, text: str) -> None:
+        """The comment is in the next server's thread list and on its page of the recommendation."""
+        server = self._elsewhere(acknowledged)
+        if server is None:
+            return
+        what = f"comment {comment_id} on recommendation {rec_id}"
+        threads = self._check("confirm elsewhere", self.client.request(
+            "confirm elsewhere", "GET", f"/api/v1/recommendations/{rec_id}/threads?per_page=200", server=server),
+            {200, 404})
+        page = self._check("confirm elsewhere", self.pages.request(
+            "confirm elsewhere", "GET", f"/recommendations/{rec_id}", server=server), {200, 404})
+        self.confirmed += 1
+        if threads.status == 200:
+            listed = threads.json()
+            ids = {c["id"] for t in listed["items"] for c in t["comments"]}
+            if comment_id not in ids and listed["total"] <= len(listed["items"]):  # all threads listed
+                self._stale(acknowledged, server, what + " (API)", threads.text)
+        if page.status == 200 and html.escape(text, quote=False) not in page.text:
+            self._stale(acknowledged, server, what + " (page)", f"the page has no {text!r}")
+
     def audit(self) -> None:
         if self.rng.random() < 0.1:
             self.get("audit verify", "/api/v1/audit/verify")
@@ -333,12 +407,25 @@ class Outcome:
     ledger: Ledger
     unexpected: list[str]
     problems: list[str]  # each a reason the run failed
+    servers: int = 1
+    confirmed: int = 0  # changes read back from another server than the one that acknowledged them
 
 
-def drive(base_url: str, clients: int, seconds: float, *, seed: int = 2019) -> tuple[Stats, Ledger, list[str]]:
-    """Run `clients` people against the server for `seconds`; their samples and the ledger."""
+@dataclass
+class Driven:
+    """What the clients did and were told."""
+
+    stats: Stats
+    ledger: Ledger
+    unexpected: list[str]  # answers no client should have got
+    confirmed: int  # changes read back from another server than the one that acknowledged them
+    stale: list[str]  # those another server's answer did not reflect
+
+
+def drive(base_urls: Sequence[str], clients: int, seconds: float, *, seed: int = 2019) -> Driven:
+    """Run `clients` people against the servers for `seconds`."""
     ledger = Ledger()
-    people = [Person(n, base_url, ledger, seed) for n in range(clients)]
+    people = [Person(n, base_urls, ledger, seed) for n in range(clients)]
     started = time.monotonic()
     deadline = started + seconds
     threads = [threading.Thread(target=p.run, args=(deadline,), name=f"load-{p.username}") for p in people]
@@ -348,7 +435,38 @@ def drive(base_url: str, clients: int, seconds: float, *, seed: int = 2019) -> t
         t.join()
     elapsed = time.monotonic() - started
     samples = [s for p in people for s in p.client.samples]
-    return Stats(samples, elapsed), ledger, [u for p in people for u in p.unexpected]
+    return Driven(Stats(samples, elapsed), ledger, [u for p in people for u in p.unexpected],
+                  sum(p.confirmed for p in people), [s for p in people for s in p.stale])
+
+
+#: No such user: failed sign-ins under an unknown name are counted like wrong passwords.
+INTRUDER = "load-intruder"
+
+
+def sign_in_limits_hold(base_urls: Sequence[str]) -> list[str]:
+    """Wrong passwords sent to each server in turn, as many as the limit allows: then every
+    server refuses the next guess (429), having counted those the others answered."""
+    client = Client(base_urls)
+    problems: list[str] = []
+    try:
+        for n in range(MAX_FAILURES_PER_USERNAME):
+            answer = client.request("sign in (wrong)", "POST", "/api/v1/tokens",
+                                    json_body={"username": INTRUDER, "password": f"guess number {n}"})
+            if answer.status != 401:
+                problems.append(f"wrong password {n + 1} to server {answer.server + 1}: {answer.status}, not 401")
+        for server in range(len(base_urls)):
+            answer = client.request("sign in (wrong)", "POST", "/api/v1/tokens", server=server,
+                                    json_body={"username": INTRUDER, "password": "one guess more"})
+            if answer.status != 429:
+                problems.append(f"server {server + 1} answered guess {MAX_FAILURES_PER_USERNAME + 1} with "
+                                f"{answer.status}, not 429, after {MAX_FAILURES_PER_USERNAME} on all servers")
+    finally:
+        client.close()
+    return problems
+
+
+def _moment(iso: str) -> datetime:
+    return datetime.fromisoformat(iso.replace("Z", "+00:00"))
 
 
 def check(database_url: str, ledger: Ledger, env: dict[str, str]) -> list[str]:

@@ -5,18 +5,27 @@ without the cache gives."""
 
 from __future__ import annotations
 
+import json
 import random
 import re
+import subprocess
+import sys
+import tracemalloc
+from pathlib import Path
 
 import pytest
 
 from accord.config.settings import ConfigurationError, Settings
 from accord.web import create_app
-from accord.web.answer_cache import AnswerCache, Kept, answer_cache
+from accord.web.answer_cache import MAX_KEPT_ADDRESS, AnswerCache, Kept, answer_cache, cost
 from accord.workflow.states import State
 
 from ..factories import PASSWORD, build_world
 from .conftest import PageClient
+
+ROOT = Path(__file__).resolve().parents[2]
+#: Issue 11's count. Each is a full read (none is kept), so this test takes a while.
+ATTACK_REQUESTS = 6_000
 
 _CSRF_VALUE = re.compile(r'(name="csrf_token" value=")[^"]+(")')
 
@@ -131,19 +140,77 @@ def test_the_cache_is_off_with_zero_megabytes_and_refuses_a_bad_size(uncached, t
     assert Settings.from_env({"ACCORD_INSTANCE_PATH": str(tmp_path)}).answer_cache_mb == 32
 
 
+def _entry(path: str, body: bytes, change: int = 7) -> tuple[tuple[str, str, int, str], Kept]:
+    return ("v", f"http://127.0.0.1{path}", 1, "en"), Kept(change, body, "text/html", False)
+
+
 def test_the_budget_drops_the_least_recently_used_and_an_older_state_never_replaces_a_newer():
-    cache = AnswerCache(budget=250)
+    one = cost(*_entry("/0", b"x" * 100))
+    cache = AnswerCache(budget=2 * one + one // 2)
     for n in range(3):
-        cache.put(("v", f"/{n}", 1, "en"), Kept(7, b"x" * 100, "text/html", False))
-    assert len(cache) == 2 and cache.size == 200
-    assert cache.get(("v", "/0", 1, "en"), 7) is None  # dropped first
-    assert cache.get(("v", "/2", 1, "en"), 7) is not None
-    assert cache.get(("v", "/2", 1, "en"), 8) is None  # the data changed since
-    cache.put(("v", "/2", 1, "en"), Kept(9, b"new", "text/html", False))
-    cache.put(("v", "/2", 1, "en"), Kept(8, b"old", "text/html", False))  # a slower, older reading
-    assert cache.get(("v", "/2", 1, "en"), 9).body == b"new"
-    cache.put(("v", "/big", 1, "en"), Kept(9, b"x" * 251, "text/html", False))  # larger than all
-    assert cache.get(("v", "/big", 1, "en"), 9) is None
+        cache.put(*_entry(f"/{n}", b"x" * 100))
+    assert len(cache) == 2 and cache.size == 2 * one
+    assert cache.get(_entry("/0", b"")[0], 7) is None  # dropped first
+    assert cache.get(_entry("/2", b"")[0], 7) is not None
+    assert cache.get(_entry("/2", b"")[0], 8) is None  # the data changed since
+    cache.put(*_entry("/2", b"new", 9))
+    cache.put(*_entry("/2", b"old", 8))  # a slower, older reading
+    assert cache.get(_entry("/2", b"")[0], 9).body == b"new"
+    cache.put(*_entry("/big", b"x" * cache.budget))  # larger than all
+    assert cache.get(_entry("/big", b"")[0], 9) is None
+
+
+def test_keys_count_toward_the_budget():
+    """Long addresses with short answers: the addresses are what fills the memory."""
+    cache = AnswerCache(budget=100_000)
+    for n in range(1_000):
+        cache.put(*_entry(f"/recommendations/1?n={n}&pad={'x' * 1_000}", b"{}"))
+    assert cache.size <= cache.budget
+    assert len(cache) < cache.budget // 1_000
+
+
+def test_the_accounted_size_is_what_the_entries_really_take():
+    """Measured by tracemalloc: every entry made of objects of its own, as a server's are."""
+    rng = random.Random(5)
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        cache = AnswerCache(budget=10**9)
+        for n in range(3_000):
+            cache.put(*_entry(f"/recommendations/{n}?page={rng.randrange(99)}" + "&q=x" * rng.randrange(200),
+                              bytes(rng.randrange(50, 5_000))))
+        held = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert len(cache) == 3_000
+    assert held <= cache.size <= 1.25 * held
+
+
+def test_an_absurd_address_is_answered_but_never_kept(app, rec, as_user):
+    kz = as_user("kz_approver")
+    cache = answer_cache(app)
+    usual = kz.text(f"/recommendations/{rec.id}")
+    kept = len(cache)
+    long = kz.get(f"/recommendations/{rec.id}?pad={'x' * MAX_KEPT_ADDRESS}")
+    assert long.status_code == 200 and "Joint working group" in long.get_data(as_text=True)
+    assert len(cache) == kept
+    assert kz.text(f"/recommendations/{rec.id}?pad={'x' * 200}") == usual
+    assert len(cache) == kept + 1  # an address of a sensible length is kept
+
+
+def test_reads_under_thousands_of_250_kb_addresses_keep_nothing_of_them(database_server):
+    """The attack of issue 11 in a process of its own (tests/pages/cache_attack.py), with the
+    process's resident memory before and after, reported."""
+    url = database_server.new_database()
+    finished = subprocess.run(
+        [sys.executable, "-m", "tests.pages.cache_attack", url, "--requests", str(ATTACK_REQUESTS), "--query-kb", "250"],
+        cwd=ROOT, capture_output=True, text=True, timeout=1_800, stdin=subprocess.DEVNULL)
+    assert finished.returncode == 0, finished.stderr[-3_000:]
+    outcome = json.loads(finished.stdout)
+    print(outcome)
+    assert outcome["statuses"] == {"200": ATTACK_REQUESTS}
+    assert outcome["entries"] == 1  # the usual address only
+    assert outcome["accounted"] <= outcome["budget"]
 
 
 # --- the oracle: a random walk of changes, every kept answer against a fresh one -------------

@@ -38,6 +38,14 @@ def test_development_is_the_default(tmp_path):
     assert settings.environment == "development" and not settings.production
 
 
+def test_no_proxy_is_trusted_unless_told_and_a_bad_count_is_refused(tmp_path):
+    assert Settings.from_env({"ACCORD_INSTANCE_PATH": str(tmp_path)}).proxies == 0
+    assert Settings.from_env({"ACCORD_INSTANCE_PATH": str(tmp_path), "ACCORD_PROXIES": " 2 "}).proxies == 2
+    for value in ("yes", "-1", "1.5"):
+        with pytest.raises(ConfigurationError, match="ACCORD_PROXIES"):
+            Settings.from_env({"ACCORD_INSTANCE_PATH": str(tmp_path), "ACCORD_PROXIES": value})
+
+
 @pytest.mark.parametrize("value", ["prod", "Production ", "PRODUCTION", "staging", "1"])
 def test_an_unknown_environment_is_refused_not_taken_for_development(tmp_path, value):
     if value.strip().lower() == "production":

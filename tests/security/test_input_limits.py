@@ -13,6 +13,8 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from accord.config.settings import Settings
+from accord.web import create_app
 from accord.web.api.openapi import openapi_document
 from accord.workflow.models import SignInFailure, utcnow
 from accord.workflow.services.auth import FAILURE_WINDOW, MAX_FAILURES_PER_ADDRESS, MAX_FAILURES_PER_USERNAME
@@ -66,6 +68,39 @@ def test_too_many_failures_from_one_address_stop_every_name(app, people: People)
     assert sign_in_api(app, "uz_expert", PASSWORD, addr="10.9.9.9", **{"X-Forwarded-For": "192.0.2.7"}).status_code == 429
     # Another address is not affected.
     assert sign_in_api(app, "uz_expert", PASSWORD, addr="10.1.1.1").status_code == 201
+
+
+@pytest.fixture
+def behind_a_load_balancer(connection_database, tmp_path):
+    """The application behind one proxy that adds the client's address to X-Forwarded-For."""
+    settings = Settings.from_env({"ACCORD_INSTANCE_PATH": str(tmp_path), "ACCORD_PROXIES": "1"})
+    return create_app(settings, database=connection_database, TESTING=True)
+
+
+LOAD_BALANCER = "10.0.0.254"
+
+
+def test_behind_a_load_balancer_each_client_address_is_counted_on_its_own(behind_a_load_balancer, people: People):
+    def via(client: str, username: str, password: str):
+        return sign_in_api(behind_a_load_balancer, username, password, addr=LOAD_BALANCER,
+                           **{"X-Forwarded-For": client})
+
+    for n in range(MAX_FAILURES_PER_ADDRESS):
+        assert via("192.0.2.7", f"guess_{n}", "wrong guess").status_code == 401
+    assert via("192.0.2.7", "uz_expert", PASSWORD).status_code == 429
+    # A hop the client wrote itself is not trusted: only the one the load balancer added.
+    assert via("198.51.100.1, 192.0.2.7", "uz_expert", PASSWORD).status_code == 429
+    # Everyone else behind the same load balancer still signs in.
+    assert via("192.0.2.8", "uz_expert", PASSWORD).status_code == 201
+
+
+def test_behind_a_load_balancer_that_ends_https_the_session_cookie_is_secure(behind_a_load_balancer):
+    client = behind_a_load_balancer.test_client()
+    answer = client.get("/sign-in", environ_base={"REMOTE_ADDR": LOAD_BALANCER},
+                        headers={"X-Forwarded-For": "192.0.2.7", "X-Forwarded-Proto": "https"})
+    assert answer.status_code == 200 and "; Secure" in answer.headers["Set-Cookie"]
+    plain = behind_a_load_balancer.test_client().get("/sign-in", environ_base={"REMOTE_ADDR": LOAD_BALANCER})
+    assert "; Secure" not in plain.headers["Set-Cookie"]
 
 
 def test_while_limited_the_answer_does_not_tell_a_right_password(app, people):
