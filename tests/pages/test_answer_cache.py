@@ -6,6 +6,7 @@ without the cache gives."""
 from __future__ import annotations
 
 import json
+import os
 import random
 import re
 import subprocess
@@ -24,8 +25,10 @@ from ..factories import PASSWORD, build_world
 from .conftest import PageClient
 
 ROOT = Path(__file__).resolve().parents[2]
-#: Issue 11's count. Each is a full read (none is kept), so this test takes a while.
-ATTACK_REQUESTS = 6_000
+#: Each is a full read (none is kept), ~3 ms of CPU: 600 addresses of 250 KB (150 MB if they
+#: were kept) already overrun the 32 MB budget fivefold; the reported attack was 6,000, which
+#: ACCORD_CACHE_ATTACK_REQUESTS=6000 replays (CI's PostgreSQL leg does).
+ATTACK_REQUESTS = int(os.environ.get("ACCORD_CACHE_ATTACK_REQUESTS", "600"))
 
 _CSRF_VALUE = re.compile(r'(name="csrf_token" value=")[^"]+(")')
 
