@@ -54,6 +54,19 @@ def _is_api() -> bool:
     return request.path.startswith(API_PREFIX)
 
 
+#: Form fields whose text a refusal shows back (the longest a person types), so it is not lost.
+KEPT_FIELDS = ("body", "reason")
+
+
+def typed_text() -> str | None:
+    """What the person typed into the form of this request, if any, to show back."""
+    try:
+        typed = request.form if request.method == "POST" else {}
+    except Exception:  # noqa: BLE001  (an unreadable form: nothing to show back)
+        return None
+    return next((typed[name] for name in KEPT_FIELDS if typed.get(name)), None)
+
+
 def refusal_page(
     status: int, *, error: DomainError | None = None, message: str | None = None,
     kept_text: str | None = None,
@@ -102,12 +115,8 @@ def _database_failure(
     if _is_api():
         response = error_response(503, code, message)
     else:
-        try:  # what the person typed, shown back so it is not lost (as on a refusal)
-            kept = request.form.get("body") if request.method == "POST" else None
-        except Exception:  # noqa: BLE001  (an unreadable form: nothing to show back)
-            kept = None
         html = current_app.jinja_env.get_template("pages/unavailable.html").render(
-            title=page_title, message=page_message, kept_text=kept or None
+            title=page_title, message=page_message, kept_text=typed_text()  # as on a refusal
         )
         response = Response(html, status=503, mimetype="text/html")
     response.headers["Retry-After"] = str(retry_after)
@@ -140,9 +149,11 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(DomainError)
     def domain_error(error: DomainError) -> Response | tuple[str, int]:
-        # Pages catch the refusals of their service to keep what was typed; any other is
-        # answered here like theirs.
-        return _domain_error(error) if _is_api() else refusal_page(status_of(error), error=error)
+        # Pages answer here every refusal but those that show their form again with what was
+        # typed; the text typed into any other form comes back on the refused page.
+        if _is_api():
+            return _domain_error(error)
+        return refusal_page(status_of(error), error=error, kept_text=typed_text())
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException) -> Response | HTTPException | tuple[str, int]:

@@ -162,12 +162,12 @@ def test_extreme_but_valid_filters_answer_normally(as_user):
     everything = shown_events(auditor.get("/audit"))
     assert shown_events(auditor.get("/audit?from=0001-01-01&to=9999-12-31")) == everything
     assert auditor.get("/audit?page=999999999").status_code == 200
-    assert shown_events(auditor.get("/audit?page=%C2%B2")) == everything  # "²" is no page number
     assert shown_events(auditor.get("/audit?recommendation=999999999")) == []
 
 
 @pytest.mark.parametrize("query", ["recommendation=abc", "recommendation=99999999999999999999",
-                                   "recommendation=%C2%B2", "from=12/31/2024", "to=tomorrow"])
+                                   "recommendation=%C2%B2", "from=12/31/2024", "to=tomorrow",
+                                   "page=%C2%B2", "page=0", "page=1e3"])
 def test_malformed_filters_are_refused_with_a_sentence(as_user, query):
     answer = as_user("auditor").get(f"/audit?{query}")
     assert answer.status_code == 422

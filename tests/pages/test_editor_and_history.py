@@ -317,7 +317,7 @@ def test_a_conflict_copy_reopens_for_its_author_only(pages, world, session, make
     other.sign_in("lv_expert2")
     assert other.get(f"/recommendations/{rec.id}/edit").status_code == 200
     assert other.get(f"/recommendations/{rec.id}/edit?copy={kept.id}").status_code == 404
-    assert other.get(f"/recommendations/{rec.id}/edit?copy=nonsense").status_code == 404
+    assert other.get(f"/recommendations/{rec.id}/edit?copy=nonsense").status_code == 422  # no copy's id
     assert other.post(f"/conflict-copies/{kept.id}/discard").status_code == 404
 
 

@@ -9,10 +9,8 @@ from flask import Blueprint, Flask
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from accord.workflow.errors import DomainError
 from accord.workflow.policy import is_admin, reads_whole_log
 
-from ..errors import refusal_page, status_of
 
 blueprint = Blueprint("pages", __name__, template_folder="../templates")
 
@@ -66,14 +64,6 @@ ACTION_DONE = {
 @blueprint.app_context_processor
 def labels() -> dict[str, Any]:
     return {"action_labels": ACTION_LABELS, "state_labels": STATE_LABELS, "action_done": ACTION_DONE}
-
-
-def refused(error: DomainError, *, kept_text: str | None = None) -> tuple[str, int]:
-    """A refused action, as a page: the sentence, the status, a way back. Nothing changed.
-
-    `kept_text` is what the person typed, shown back so it is not lost with the refusal.
-    """
-    return refusal_page(status_of(error), error=error, kept_text=kept_text)
 
 
 def init_app(app: Flask) -> None:

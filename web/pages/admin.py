@@ -3,7 +3,6 @@ everyone else). Every change goes through a service, so every change is an audit
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from typing import Any
 
@@ -28,8 +27,9 @@ from accord.workflow.services.admin import (
 )
 
 from ..errors import status_of
-from . import blueprint, refused
+from . import blueprint
 from .context import database, me
+from .fields import whole_number
 
 PER_PAGE = 100
 
@@ -59,8 +59,7 @@ def admin_labels() -> dict[str, Any]:
 
 
 def _page_number() -> int:
-    value = request.values.get("page", "1")
-    return max(1, int(value)) if re.fullmatch(r"[0-9]{1,9}", value) else 1
+    return whole_number(request.values.get("page"), _l("The page"), default=1)
 
 
 def _render(
@@ -73,10 +72,7 @@ def _render(
     """A page of the section: what `read` returns, the form (refilled after a refusal) and the
     refusal's sentence with its status."""
     with database().read() as session:
-        try:
-            listing = read(session)
-        except DomainError as refusal:
-            return refused(refusal)
+        listing = read(session)
         page = render_template(template, listing=listing, form=form or {}, error=error)
         return page, (status_of(error) if error else 200)
 
@@ -89,8 +85,8 @@ def _change(
     try:
         with database().write() as session:
             change(session)
-    except (PermissionDenied, NotFound) as error:
-        return refused(error)
+    except (PermissionDenied, NotFound):
+        raise  # nothing to show the form again for: the refused page
     except DomainError as error:
         return on_refusal(error)
     return None
@@ -101,10 +97,7 @@ def _change(
 def admin() -> ResponseReturnValue:
     """The administration overview: how much there is, and where to manage it."""
     with database().read() as session:
-        try:
-            overview = admin_overview(session, me())
-        except DomainError as error:
-            return refused(error)
+        overview = admin_overview(session, me())
         return render_template("pages/admin.html", overview=overview)
 
 

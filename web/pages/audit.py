@@ -3,7 +3,6 @@ administrators; the service refuses everyone else)."""
 
 from __future__ import annotations
 
-import re
 from contextlib import ExitStack
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -11,18 +10,17 @@ from typing import Any
 from flask import Response, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import login_required
 
-from accord.workflow.errors import DomainError, InvalidInput
+from accord.workflow.errors import InvalidInput
 from accord.workflow.services.audit_log import EventFilters, export_log, read_log
 
-from . import blueprint, refused
+from . import blueprint
 from .context import database, me
+from .fields import whole_number
 
 PER_PAGE = 50
-
-#: A page or id as typed: ASCII digits, few enough to fit any database's integer.
-_NUMBER = re.compile(r"[0-9]{1,9}")
 
 #: Filter fields as they appear in the query string, in the order of the form.
 FILTER_FIELDS = ("recommendation", "actor", "agency", "action", "from", "to")
@@ -49,12 +47,11 @@ def _day(raw: str, label: str) -> date | None:
 
 def _parse_filters(raw: dict[str, str]) -> EventFilters:
     """The query string as service filters: dates are whole UTC days, both ends included."""
-    recommendation = raw["recommendation"].lstrip("#")
-    if recommendation and not _NUMBER.fullmatch(recommendation):
-        raise InvalidInput(_("The recommendation must be a number, such as 12."))
+    # "#12" as the pages write it, or 12
+    recommendation = whole_number(raw["recommendation"].removeprefix("#"), _l("The recommendation"))
     since, until = _day(raw["from"], _("From")), _day(raw["to"], _("To"))
     return EventFilters(
-        recommendation=int(recommendation) if recommendation else None,
+        recommendation=recommendation,
         actor_name=raw["actor"] or None,
         actor_agency=raw["agency"] or None,
         action=raw["action"] or None,
@@ -64,11 +61,6 @@ def _parse_filters(raw: dict[str, str]) -> EventFilters:
     )
 
 
-def _page_number() -> int:
-    value = request.args.get("page", "1")
-    return max(1, int(value)) if _NUMBER.fullmatch(value) else 1
-
-
 @blueprint.get("/audit")
 @login_required
 def audit() -> ResponseReturnValue:
@@ -76,14 +68,11 @@ def audit() -> ResponseReturnValue:
     verification on top (it walks every event, so it is a button, not part of every view)."""
     raw = _raw_filters()
     active: dict[str, Any] = {name: value for name, value in raw.items() if value}
+    filters, page = _parse_filters(raw), whole_number(request.args.get("page"), _l("The page"), default=1)
     with database().read() as session:
-        try:
-            reading = read_log(
-                session, me(), _parse_filters(raw), page=_page_number(), per_page=PER_PAGE,
-                verify=request.args.get("verify") == "1",
-            )
-        except DomainError as error:
-            return refused(error)
+        reading = read_log(
+            session, me(), filters, page=page, per_page=PER_PAGE, verify=request.args.get("verify") == "1"
+        )
         pages = max(1, -(-reading.events.total // PER_PAGE))
         return render_template(
             "pages/audit.html", reading=reading, filters=raw, active=active, pages=pages
@@ -94,14 +83,12 @@ def audit() -> ResponseReturnValue:
 @login_required
 def audit_export(fmt: str) -> ResponseReturnValue:
     """The filtered events as a CSV or JSON-lines download, streamed as they are read."""
+    filters = _parse_filters(_raw_filters())
     stack = ExitStack()
     try:
         session = stack.enter_context(database().read())
-        chunks = export_log(session, me(), fmt, _parse_filters(_raw_filters()))
-    except DomainError as error:
-        stack.close()
-        return refused(error)
-    except BaseException:
+        chunks = export_log(session, me(), fmt, filters)
+    except BaseException:  # a refusal too: the session ends, the refused page answers
         stack.close()
         raise
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")

@@ -3,39 +3,25 @@ saving as a new revision, and the conflict page when a newer revision clashes.""
 
 from __future__ import annotations
 
-import re
-
 from flask import Response, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from accord.workflow import services
-from accord.workflow.errors import DomainError, InvalidInput, NotFound
+from accord.workflow.errors import DomainError, InvalidInput
 from accord.workflow.services.history import EditorForm, editor_form, preview_markdown, save_edit
 
-from . import blueprint, refused
+from . import blueprint
 from .context import database, me
+from .fields import whole_number
 
 #: Largest preview request: a 200,000-character text, in UTF-8 and form encoding, fits.
 PREVIEW_MAX_BYTES = 2 * 1024 * 1024
 
-_NUMBER = re.compile(r"[0-9]{1,9}")
-
-
-def _number(value: str | None) -> int | None:
-    """A positive whole number as typed in a URL or a form field, else None."""
-    return int(value) if value is not None and _NUMBER.fullmatch(value) else None
-
-
-def _copy_id(value: str | None) -> int | None:
-    """The conflict copy named in the request, None when none is; NotFound when it is garbage."""
-    if not value:
-        return None
-    number = _number(value)
-    if number is None:
-        raise NotFound(_("No such conflict copy."))
-    return number
+#: What the conflict copy a request names (`copy`) is called in a refusal.
+COPY_LABEL = _l("The conflict copy")
 
 
 @blueprint.route("/recommendations/<int:rec_id>/edit", methods=["GET", "POST"])
@@ -44,22 +30,19 @@ def edit(rec_id: int) -> ResponseReturnValue:
     """The editor (GET, optionally reopening a conflict copy) and saving from it (POST)."""
     if request.method == "POST":
         return _save(rec_id)
-    try:
-        copy_id = _copy_id(request.args.get("copy"))
-        with database().read() as session:
-            form = editor_form(session, me(), rec_id, copy_id)
-            return render_template("pages/editor.html", form=form)
-    except DomainError as error:
-        return refused(error)
+    copy_id = whole_number(request.args.get("copy"), COPY_LABEL)
+    with database().read() as session:
+        form = editor_form(session, me(), rec_id, copy_id)
+        return render_template("pages/editor.html", form=form)
 
 
 def _save(rec_id: int) -> ResponseReturnValue:
     """Save the posted text: a revision (perhaps merged), nothing to save, or a conflict (409)."""
     posted = request.form
     title, body, summary = posted.get("title", ""), posted.get("body", ""), posted.get("summary", "")
-    base_revision = _number(posted.get("base_revision")) or 0  # 0: the service names the problem
     try:
-        copy_id = _copy_id(posted.get("copy"))
+        base_revision = whole_number(posted.get("base_revision"), _l("The revision you started from"), required=True)
+        copy_id = whole_number(posted.get("copy"), COPY_LABEL)
         with database().write() as session:
             result = save_edit(
                 session, me(), rec_id, title=title, body=body, summary=summary,
@@ -71,13 +54,13 @@ def _save(rec_id: int) -> ResponseReturnValue:
         # Nothing was saved; the editor comes back with the typed text and the sentence.
         form = EditorForm(
             rec_id=rec_id, heading=title.strip() or _("Recommendation %(id)s", id=rec_id),
-            title=title, body=body, summary=summary, base_revision=base_revision,
+            title=title, body=body, summary=summary, base_revision=posted.get("base_revision", ""),
             preview_html="", copy=None,
         )
-        return render_template("pages/editor.html", form=form, error=error.message, copy_id=copy_id), 422
-    except DomainError as error:
-        # Refused (the state moved on, say): the typed text comes back, so nothing is lost.
-        return refused(error, kept_text=body)
+        # The hidden fields go back as they came: the next save is judged on them again.
+        return render_template("pages/editor.html", form=form, error=error.message,
+                               copy_id=posted.get("copy") or None), 422
+    # Any other refusal (the state moved on, say) is the refused page, with the text typed.
     if result.editor is not None:
         return render_template("pages/conflict.html", form=result.editor), 409
     if outcome.revision is None:
@@ -111,10 +94,7 @@ def _plain(message: str, status: int) -> Response:
 @login_required
 def discard_copy(copy_id: int) -> ResponseReturnValue:
     """Discard a conflict copy of mine: its text is no longer offered for merging."""
-    try:
-        with database().write() as session:
-            rec_id = services.discard_conflict_copy(session, me(), copy_id).recommendation_id
-    except DomainError as error:
-        return refused(error)
+    with database().write() as session:
+        rec_id = services.discard_conflict_copy(session, me(), copy_id).recommendation_id
     flash(_("Your conflict copy was discarded."), "success")
     return redirect(url_for("pages.recommendation", rec_id=rec_id), code=303)

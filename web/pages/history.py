@@ -2,26 +2,19 @@
 
 from __future__ import annotations
 
-import re
-
 from flask import render_template, request
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import login_required
 
-from accord.workflow.errors import DomainError, InvalidInput
+from accord.workflow.errors import InvalidInput
 from accord.workflow.services.history import compare_revisions, revision_history
 
 from ..answer_cache import kept_while_unchanged
-from . import blueprint, refused
+from . import blueprint
 from .context import database, me
-
-_NUMBER = re.compile(r"[0-9]{1,9}")
-
-
-def _number(value: str | None) -> int | None:
-    """A positive whole number as typed in a URL, else None."""
-    return int(value) if value is not None and _NUMBER.fullmatch(value) else None
+from .fields import whole_number
 
 
 @blueprint.get("/recommendations/<int:rec_id>/history")
@@ -29,12 +22,9 @@ def _number(value: str | None) -> int | None:
 @kept_while_unchanged(me)
 def history(rec_id: int) -> ResponseReturnValue:
     """Every revision (who saved it, when, why, in which state) and a form to compare two."""
-    page = _number(request.args.get("page")) or 1
+    page = whole_number(request.args.get("page"), _l("The page"), default=1)
     with database().read() as session:
-        try:
-            found = revision_history(session, me(), rec_id, page=page)
-        except DomainError as error:
-            return refused(error)
+        found = revision_history(session, me(), rec_id, page=page)
         return render_template("pages/history.html", h=found, rec=found.recommendation)
 
 
@@ -43,12 +33,10 @@ def history(rec_id: int) -> ResponseReturnValue:
 @kept_while_unchanged(me)
 def diff(rec_id: int) -> ResponseReturnValue:
     """Two revisions word by word, inline and side by side."""
-    old, new = _number(request.args.get("from")), _number(request.args.get("to"))
+    old = whole_number(request.args.get("from"), _l("The revision to compare from"))
+    new = whole_number(request.args.get("to"), _l("The revision to compare to"))
     if old is None or new is None:
-        return refused(InvalidInput(_("Choose two revisions to compare: “from” and “to” must be revision numbers.")))
+        raise InvalidInput(_("Choose two revisions to compare: “from” and “to” must be revision numbers."))
     with database().read() as session:
-        try:
-            comparison = compare_revisions(session, me(), rec_id, old, new)
-        except DomainError as error:
-            return refused(error)
+        comparison = compare_revisions(session, me(), rec_id, old, new)
         return render_template("pages/diff.html", c=comparison, rec=comparison.recommendation)

@@ -5,15 +5,17 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import login_required
 
 from accord.workflow import services
-from accord.workflow.errors import DomainError, InvalidInput
+from accord.workflow.errors import InvalidInput
 from accord.workflow.states import State
 
 from ..answer_cache import kept_while_unchanged
-from . import blueprint, refused
+from . import blueprint
 from .context import database, me
+from .fields import whole_number
 
 
 @blueprint.get("/processes")
@@ -35,15 +37,9 @@ def process(process_id: int) -> ResponseReturnValue:
         "agency": request.args.get("agency") or None,
         "q": request.args.get("q") or None,
     }
-    page_number = request.args.get("page", "1")
+    page = whole_number(request.args.get("page"), _l("The page"), default=1)
     with database().read() as session:
-        try:
-            listing = services.process_listing(
-                session, me(), process_id, **filters,
-                page=int(page_number) if page_number.isdigit() else 1,
-            )
-        except DomainError as error:
-            return refused(error)
+        listing = services.process_listing(session, me(), process_id, **filters, page=page)
         return render_template("pages/process.html", listing=listing, filters=filters, states=list(State),
                                # each row's link: one url_for, not a hundred
                                recs_url=url_for("pages.recommendation", rec_id=0).removesuffix("/0"))
@@ -58,11 +54,11 @@ def new_recommendation(process_id: int) -> ResponseReturnValue:
         "body": request.form.get("body", ""),
         "addressed": request.form.getlist("addressed"),
     }
+    if request.method == "GET":
+        with database().read() as session:
+            process = services.new_recommendation_form(session, me(), process_id)
+            return render_template("pages/new_recommendation.html", process=process, form=form)
     try:
-        if request.method == "GET":
-            with database().read() as session:
-                process = services.new_recommendation_form(session, me(), process_id)
-                return render_template("pages/new_recommendation.html", process=process, form=form)
         with database().write() as session:
             # The same question as the form's first: a process one does not take part in, or
             # one that does not exist, is not found, whatever was posted.
@@ -72,9 +68,7 @@ def new_recommendation(process_id: int) -> ResponseReturnValue:
                 addressed_agencies=form["addressed"],
             )
             rec_id = rec.id
-    except DomainError as error:
-        if request.method == "GET" or not isinstance(error, InvalidInput):
-            return refused(error)
+    except InvalidInput as error:
         with database().read() as session:  # show the form again, with what was typed
             process = services.new_recommendation_form(session, me(), process_id)
             return render_template(

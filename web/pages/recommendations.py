@@ -5,15 +5,16 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import login_required
 
 from accord.workflow import services
-from accord.workflow.errors import DomainError
 from accord.workflow.states import State
 
 from ..answer_cache import kept_while_unchanged
-from . import STATE_LABELS, blueprint, refused
+from . import STATE_LABELS, blueprint
 from .context import database, me
+from .fields import whole_number
 
 #: The main path drawn at the top of the page.
 PATH = (State.draft, State.national_review, State.expert_consolidation, State.adopted)
@@ -28,21 +29,13 @@ def _threads_url() -> str:
     return url_for("pages.reply", thread_id=0).removesuffix("/0/comments")
 
 
-def _int(name: str) -> int | None:
-    value = request.form.get(name, "")
-    return int(value) if value.isdigit() else None
-
-
 @blueprint.get("/recommendations/<int:rec_id>")
 @login_required
 @kept_while_unchanged(me)
 def recommendation(rec_id: int) -> ResponseReturnValue:
     """The text, where it stands, what I may do, the approvals and the discussion."""
     with database().read() as session:
-        try:
-            overview = services.recommendation_overview(session, me(), rec_id)
-        except DomainError as error:
-            return refused(error)
+        overview = services.recommendation_overview(session, me(), rec_id)
         return render_template("pages/recommendation.html", o=overview, rec=overview.recommendation, path=PATH,
                                threads_url=_threads_url())
 
@@ -52,15 +45,12 @@ def recommendation(rec_id: int) -> ResponseReturnValue:
 def transition(rec_id: int) -> ResponseReturnValue:
     """Fire one workflow action from its button."""
     action = request.form.get("action", "")
-    try:
-        with database().write() as session:
-            rec = services.perform_transition(
-                session, me(), rec_id, action,
-                reason=request.form.get("reason") or None, into=_int("into"),
-            )
-            state = rec.state.value
-    except DomainError as error:
-        return refused(error)
+    into = whole_number(request.form.get("into"), _l("The recommendation to merge into"))
+    with database().write() as session:
+        rec = services.perform_transition(
+            session, me(), rec_id, action, reason=request.form.get("reason") or None, into=into
+        )
+        state = rec.state.value
     flash(_("Done: the recommendation is now in the state “%(state)s”.", state=STATE_LABELS[state]), "success")
     return _back(rec_id)
 
@@ -69,14 +59,12 @@ def transition(rec_id: int) -> ResponseReturnValue:
 @login_required
 def decide(rec_id: int) -> ResponseReturnValue:
     """Approve or object to the revision shown on the page, for my agency."""
-    try:
-        with database().write() as session:
-            services.record_decision(
-                session, me(), rec_id, request.form.get("decision", ""),
-                revision=_int("revision") or 0, reason=request.form.get("reason") or None,
-            )
-    except DomainError as error:
-        return refused(error)
+    revision = whole_number(request.form.get("revision"), _l("The revision decided on"), required=True)
+    with database().write() as session:
+        services.record_decision(
+            session, me(), rec_id, request.form.get("decision", ""),
+            revision=revision, reason=request.form.get("reason") or None,
+        )
     flash(_("Your agency's decision is recorded."), "success")
     return _back(rec_id, "#approvals")
 
@@ -85,27 +73,22 @@ def decide(rec_id: int) -> ResponseReturnValue:
 @login_required
 def start_thread(rec_id: int) -> ResponseReturnValue:
     """Start a thread, optionally on a passage quoted from a revision."""
-    try:
-        with database().write() as session:
-            thread = services.start_thread(
-                session, me(), rec_id, body=request.form.get("body", ""),
-                revision=_int("revision"), quote=request.form.get("quote") or None,
-            )
-            anchor = f"#thread-{thread.id}"
-    except DomainError as error:
-        return refused(error)
+    revision = whole_number(request.form.get("revision"), _l("The revision quoted"))
+    with database().write() as session:
+        thread = services.start_thread(
+            session, me(), rec_id, body=request.form.get("body", ""),
+            revision=revision, quote=request.form.get("quote") or None,
+        )
+        anchor = f"#thread-{thread.id}"
     return _back(rec_id, anchor)
 
 
 @blueprint.post("/threads/<int:thread_id>/comments")
 @login_required
 def reply(thread_id: int) -> ResponseReturnValue:
-    try:
-        with database().write() as session:
-            comment = services.add_comment(session, me(), thread_id, body=request.form.get("body", ""))
-            rec_id = comment.thread.recommendation_id
-    except DomainError as error:
-        return refused(error)
+    with database().write() as session:
+        comment = services.add_comment(session, me(), thread_id, body=request.form.get("body", ""))
+        rec_id = comment.thread.recommendation_id
     return _back(rec_id, f"#thread-{thread_id}")
 
 
@@ -113,9 +96,6 @@ def reply(thread_id: int) -> ResponseReturnValue:
 @login_required
 def moderate(thread_id: int, verb: str) -> ResponseReturnValue:
     service = services.resolve_thread if verb == "resolve" else services.reopen_thread
-    try:
-        with database().write() as session:
-            rec_id = service(session, me(), thread_id).recommendation_id
-    except DomainError as error:
-        return refused(error)
+    with database().write() as session:
+        rec_id = service(session, me(), thread_id).recommendation_id
     return _back(rec_id, f"#thread-{thread_id}")
