@@ -8,22 +8,17 @@ from accord.workflow import services
 
 from . import blueprint, serializers
 from .context import actor, database
-from .parsing import pagination, query_int, query_str, query_time
+from .parsing import query
+from .requests import AuditFilters
 
 
 @blueprint.get("/audit")
 def list_events() -> Response:
     """Audit events in chain order (all for auditors and administrators; administrators read
     those of other agencies' private drafts without their words)."""
-    filters = {
-        "recommendation": query_int("recommendation"),
-        "actor_name": query_str("actor"),
-        "action": query_str("action"),
-        "since": query_time("since"),
-        "until": query_time("until"),
-    }
+    filters = query(AuditFilters).arguments()
     with database().read() as session:
-        result = services.list_events(session, actor(), **filters, **pagination())
+        result = services.list_events(session, actor(), **filters)
         return jsonify(serializers.page(result, lambda e: serializers.event(e, result.withholds(e))))
 
 

@@ -10,7 +10,8 @@ from accord.workflow.services.auth import WRONG_CREDENTIALS
 from . import blueprint
 from .context import database
 from .errors import error_response
-from .parsing import field, json_body
+from .parsing import body
+from .requests import TokenRequest
 from .serializers import iso
 
 #: Endpoints one may call without a token.
@@ -40,11 +41,10 @@ def authenticate_request() -> Response | None:
 @blueprint.post("/tokens")
 def create_token() -> tuple[Response, int] | Response:
     """Exchange a username and password for a token."""
-    body = json_body()
-    username, password = field(body, "username", str), field(body, "password", str)
+    credentials = body(TokenRequest)
     remote = request.remote_addr or "unknown"
     with database().write() as session:
-        user = services.sign_in(session, username, password, remote_addr=remote)
+        user = services.sign_in(session, credentials.username, credentials.password, remote_addr=remote)
         if user is None:
             # The failure is committed with this transaction: it counts towards the limit.
             response = error_response(401, "wrong_credentials", WRONG_CREDENTIALS)

@@ -1,7 +1,8 @@
 """The OpenAPI 3.1 description of the JSON API (docs/api.md), served at GET /api/v1/openapi.json.
 
-The document is built here as plain Python data and describes what the code does, status codes
-included: `web/api/parsing.py` answers 400 for a body that is not a JSON object, a missing field
+The request bodies and query parameters are generated from the models the code validates
+requests with (`web/api/requests.py`); the rest is built here as plain Python data. It
+describes what the code does, status codes included: `web/api/parsing.py` answers 400 for a body that is not a JSON object, a missing field
 or a value of the wrong type, and for a query parameter that is not an integer (or an ISO 8601
 time); `web/errors.py` maps the domain errors of the services (404, 403, 409, 422, 401,
 429), answers 413 for a body above the size limit and 503 while the database is unavailable.
@@ -15,12 +16,14 @@ import json
 from typing import Any
 
 from flask import Blueprint, Response, jsonify
+from pydantic.json_schema import GenerateJsonSchema
 
 from accord.workflow.models import AgencyKind, Decision, Role
 from accord.workflow.policy import LISTED_ACTIONS
 from accord.workflow.services._common import MAX_PER_PAGE
-from accord.workflow.states import State, Transition
-from accord.workflow.validation import MAX_BODY, MAX_COMMENT, MAX_QUOTE, MAX_REASON, MAX_SUMMARY, MAX_TITLE
+from accord.workflow.states import State
+
+from . import requests
 
 blueprint = Blueprint("openapi", __name__)
 
@@ -31,11 +34,21 @@ API_VERSION = "1"
 BASE_PATH = "/api/v1"
 
 
+REF_TEMPLATE = "#/components/schemas/{model}"
+
+
+class _Untitled(GenerateJsonSchema):
+    """Schemas without a title on every property (pydantic's default): the name says it."""
+
+    def field_title_should_be_set(self, schema: Any) -> bool:
+        return False
+
+
 # -- small builders -----------------------------------------------------------------------------
 
 
 def _ref(name: str) -> Schema:
-    return {"$ref": f"#/components/schemas/{name}"}
+    return {"$ref": REF_TEMPLATE.format(model=name)}
 
 
 def _response_ref(name: str) -> Schema:
@@ -89,7 +102,6 @@ def _page_of(item: str) -> Schema:
 # -- components: schemas ------------------------------------------------------------------------
 
 STATES = _enum(State)
-TRANSITIONS = _enum(Transition)
 DECISIONS = _enum(Decision)
 AGENCY_KINDS = _enum(AgencyKind)
 ROLES = _enum(Role)
@@ -336,95 +348,11 @@ def _schemas() -> dict[str, Schema]:
                 "first_bad": _nullable("integer", description="The `seq` of the first event that does not match."),
             }
         ),
-        # -- request bodies --
-        "NewRecommendation": _object(
-            {
-                "process": {"type": "integer", "description": "The id of a process the caller's agency takes part in."},
-                "title": {"type": "string", "maxLength": MAX_TITLE},
-                "body": _nullable("string", maxLength=MAX_BODY, description="Markdown; empty when absent."),
-                "addressed_agencies": _nullable(
-                    "array",
-                    items={"type": "string"},
-                    description="Agency codes; the proposing agency is always added.",
-                ),
-                "summary": _nullable("string", maxLength=MAX_SUMMARY),
-            },
-            required=["process", "title"],
-            examples=[
-                {
-                    "process": 1,
-                    "title": "Joint patrols on the common border",
-                    "body": "Neighbouring border agencies **patrol jointly** at agreed sections.",
-                    "addressed_agencies": ["KZ-SRC"],
-                    "summary": "First draft",
-                }
-            ],
-        ),
-        "RecommendationEdit": _object(
-            {
-                "title": {"type": "string", "maxLength": MAX_TITLE},
-                "body": {"type": "string", "maxLength": MAX_BODY},
-                "base_revision": {
-                    "type": "integer",
-                    "description": "The revision the new text was started from.",
-                },
-                "summary": _nullable("string", maxLength=MAX_SUMMARY),
-            },
-            required=["title", "body", "base_revision"],
-            examples=[
-                {
-                    "title": "Inter-agency coordination council at each border crossing point",
-                    "body": "A coordination council meets monthly at each crossing point.",
-                    "base_revision": 2,
-                    "summary": "Monthly meetings",
-                }
-            ],
-        ),
-        "TransitionRequest": _object(
-            {
-                "action": {"type": "string", "enum": TRANSITIONS},
-                "reason": _nullable(
-                    "string",
-                    maxLength=MAX_REASON,
-                    description="Required for request_changes, return and withdraw.",
-                ),
-                "into": _nullable("integer", description="merge only: the recommendation to merge into."),
-            },
-            required=["action"],
-            examples=[
-                {"action": "submit"},
-                {"action": "withdraw", "reason": "Covered by the national single-window programme."},
-                {"action": "merge", "into": 3},
-            ],
-        ),
-        "DecisionRequest": _object(
-            {
-                "decision": {"type": "string", "enum": DECISIONS},
-                "revision": {"type": "integer", "description": "Must be the current revision."},
-                "reason": _nullable("string", maxLength=MAX_REASON, description="Required to object."),
-            },
-            required=["decision", "revision"],
-            examples=[
-                {"decision": "approve", "revision": 2},
-                {"decision": "object", "revision": 2, "reason": "Weekly meetings are too frequent."},
-            ],
-        ),
-        "NewThread": _object(
-            {
-                "body": {"type": "string", "maxLength": MAX_COMMENT},
-                "revision": _nullable("integer", description="The revision the quote is from (default: current)."),
-                "quote": _nullable("string", maxLength=MAX_QUOTE, description="A passage of that revision."),
-            },
-            required=["body"],
-            examples=[{"body": "Could small crossing points meet monthly instead?", "quote": "meets weekly"}],
-        ),
-        "NewComment": _object(
-            {"body": {"type": "string", "maxLength": MAX_COMMENT}},
-            examples=[{"body": "Agreed in principle; I will propose wording."}],
-        ),
     }
     for name in ("Agency", "Process", "Recommendation", "RevisionSummary", "Thread", "AuditEvent"):
         schemas[f"{name}Page"] = _page_of(name)
+    for model in requests.BODIES:
+        schemas[model.__name__] = model.model_json_schema(ref_template=REF_TEMPLATE, schema_generator=_Untitled)
     return schemas
 
 
@@ -481,23 +409,23 @@ def _responses() -> dict[str, Any]:
     }
 
 
-def _page_parameters() -> list[dict[str, Any]]:
-    return [
-        {
-            "name": "page",
-            "in": "query",
-            "required": False,
-            "description": "The page number, from 1 (default 1).",
-            "schema": {"type": "integer", "minimum": 1, "default": 1},
-        },
-        {
-            "name": "per_page",
-            "in": "query",
-            "required": False,
-            "description": f"Items per page, 1 to {MAX_PER_PAGE} (default 50).",
-            "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE, "default": 50},
-        },
-    ]
+def _query(model: type[requests.Query]) -> list[dict[str, Any]]:
+    """The query parameters `model` declares, by the names clients send."""
+    schema = model.model_json_schema(ref_template=REF_TEMPLATE, schema_generator=_Untitled)
+    parameters = []
+    for name, declared in schema["properties"].items():
+        declared = dict(declared)
+        description, examples = declared.pop("description"), declared.pop("examples", None)
+        # A query parameter is absent rather than null: the schema of the value when given.
+        branches = [branch for branch in declared.pop("anyOf", []) if branch != {"type": "null"}]
+        if branches:
+            declared = {**branches[0], **({"default": declared["default"]} if declared.get("default") else {})}
+        parameter = {"name": name, "in": "query", "required": name in schema.get("required", ()),
+                     "description": description, "schema": declared}
+        if examples:
+            parameter["example"] = examples[0]
+        parameters.append(parameter)
+    return parameters
 
 
 def _path_id(name: str, description: str) -> dict[str, Any]:
@@ -508,10 +436,6 @@ REC_ID = _path_id("rec_id", "The recommendation's id.")
 THREAD_ID = _path_id("thread_id", "The thread's id.")
 COPY_ID = _path_id("copy_id", "The conflict copy's id.")
 REVISION_NUMBER = _path_id("number", "The revision's number.")
-
-
-def _query(name: str, schema: Schema, description: str, *, required: bool = False) -> dict[str, Any]:
-    return {"name": name, "in": "query", "required": required, "description": description, "schema": schema}
 
 
 # -- operations -------------------------------------------------------------------------------
@@ -572,7 +496,7 @@ def _operation(
 
 
 def _paths() -> dict[str, Any]:
-    page = _page_parameters()
+    page = _query(requests.Pagination)
     listed = (400, 422)  # a page or per_page that is not an integer, or out of range
     return {
         "/tokens": {
@@ -652,13 +576,7 @@ def _paths() -> dict[str, Any]:
                 "Recommendations the caller may see, newest change first",
                 tag="recommendations",
                 description="422 for an unknown state or agency code.",
-                parameters=[
-                    _query("state", {"type": "string", "enum": STATES}, "Only those in this state."),
-                    _query("agency", STRING, "Only those proposed by the agency of this code."),
-                    _query("process", INTEGER, "Only those of this process id."),
-                    _query("q", STRING, "Only those whose title or text contains this, ignoring case."),
-                    *page,
-                ],
+                parameters=_query(requests.RecommendationFilters),
                 errors=listed,
                 success=(200, "A page of recommendations.", _ref("RecommendationPage")),
             ),
@@ -738,11 +656,7 @@ def _paths() -> dict[str, Any]:
                 "diffRevisions",
                 "Word-level changes between two revisions",
                 tag="revisions",
-                parameters=[
-                    REC_ID,
-                    {**_query("from", INTEGER, "The older revision's number.", required=True), "example": 1},
-                    {**_query("to", INTEGER, "The newer revision's number.", required=True), "example": 2},
-                ],
+                parameters=[REC_ID, *_query(requests.DiffQuery)],
                 description="404 when either revision does not exist.",
                 errors=(400, 404),
                 success=(200, "The changes.", _ref("Diff")),
@@ -850,14 +764,7 @@ def _paths() -> dict[str, Any]:
                     "Auditors and administrators read every event; everyone else the events of "
                     "the recommendations they may see. A time without a zone is taken as UTC."
                 ),
-                parameters=[
-                    _query("recommendation", INTEGER, "Only the events of this recommendation id."),
-                    _query("actor", STRING, "Only the events of this username."),
-                    _query("action", STRING, "Only the events of this action."),
-                    _query("since", DATETIME, "Only events at or after this ISO 8601 time."),
-                    _query("until", DATETIME, "Only events before this ISO 8601 time."),
-                    *page,
-                ],
+                parameters=_query(requests.AuditFilters),
                 errors=listed,
                 success=(200, "A page of audit events.", _ref("AuditEventPage")),
             )

@@ -9,8 +9,17 @@ from accord.workflow import services
 from ..answer_cache import kept_while_unchanged
 from . import blueprint, serializers
 from .context import actor, database
-from .errors import ApiError, error_response
-from .parsing import field, json_body, pagination, query_int, query_str
+from .errors import error_response
+from .parsing import body, query
+from .requests import (
+    DecisionRequest,
+    DiffQuery,
+    NewRecommendation,
+    Pagination,
+    RecommendationEdit,
+    RecommendationFilters,
+    TransitionRequest,
+)
 
 
 def _one(rec, status: int = 200) -> tuple[Response, int]:
@@ -20,14 +29,7 @@ def _one(rec, status: int = 200) -> tuple[Response, int]:
 @blueprint.post("/recommendations")
 def create_recommendation() -> tuple[Response, int]:
     """Draft a new recommendation (revision 1)."""
-    body = json_body()
-    arguments = {
-        "process_id": field(body, "process", int),
-        "title": field(body, "title", str),
-        "body": field(body, "body", str, required=False, default=""),
-        "addressed_agencies": field(body, "addressed_agencies", list, required=False, default=[]),
-        "summary": field(body, "summary", str, required=False, default=""),
-    }
+    arguments = body(NewRecommendation).arguments()
     with database().write() as session:
         return _one(services.create_recommendation(session, actor(), **arguments), 201)
 
@@ -36,14 +38,9 @@ def create_recommendation() -> tuple[Response, int]:
 @kept_while_unchanged(actor)
 def list_recommendations() -> Response:
     """Recommendations the caller may see, filtered and paginated."""
-    filters = {
-        "state": query_str("state"),
-        "agency": query_str("agency"),
-        "process": query_int("process"),
-        "q": query_str("q"),
-    }
+    filters = query(RecommendationFilters).arguments()
     with database().read() as session:
-        result = services.list_recommendations(session, actor(), **filters, **pagination())
+        result = services.list_recommendations(session, actor(), **filters)
         return jsonify(serializers.page(result, lambda rec: serializers.recommendation(rec, actor())))
 
 
@@ -58,13 +55,7 @@ def get_recommendation(rec_id: int) -> tuple[Response, int]:
 @blueprint.put("/recommendations/<int:rec_id>")
 def edit_recommendation(rec_id: int) -> tuple[Response, int] | Response:
     """Save new text, started from `base_revision`; merged or kept as a conflict copy."""
-    body = json_body()
-    arguments = {
-        "title": field(body, "title", str),
-        "body": field(body, "body", str),
-        "base_revision": field(body, "base_revision", int),
-        "summary": field(body, "summary", str, required=False, default=""),
-    }
+    arguments = body(RecommendationEdit).arguments()
     with database().write() as session:
         outcome = services.edit_recommendation(session, actor(), rec_id, **arguments)
         if outcome.conflict is None:
@@ -89,12 +80,9 @@ def edit_recommendation(rec_id: int) -> tuple[Response, int] | Response:
 @blueprint.post("/recommendations/<int:rec_id>/transitions")
 def transition(rec_id: int) -> tuple[Response, int]:
     """Fire a workflow action: submit, request_changes, endorse, return, adopt, merge, withdraw."""
-    body = json_body()
-    action = field(body, "action", str)
-    reason = field(body, "reason", str, required=False)
-    into = field(body, "into", int, required=False)
+    arguments = body(TransitionRequest).arguments()
     with database().write() as session:
-        rec = services.perform_transition(session, actor(), rec_id, action, reason=reason, into=into)
+        rec = services.perform_transition(session, actor(), rec_id, **arguments)
         return _one(rec)
 
 
@@ -103,7 +91,7 @@ def transition(rec_id: int) -> tuple[Response, int]:
 def list_revisions(rec_id: int) -> Response:
     """The revision history, oldest first."""
     with database().read() as session:
-        result = services.list_revisions(session, actor(), rec_id, **pagination())
+        result = services.list_revisions(session, actor(), rec_id, **query(Pagination).arguments())
         return jsonify(serializers.page(result, serializers.revision_summary))
 
 
@@ -119,25 +107,18 @@ def get_revision(rec_id: int, number: int) -> Response:
 @kept_while_unchanged(actor)
 def diff(rec_id: int) -> Response:
     """Word-level changes between two revisions."""
-    old, new = query_int("from"), query_int("to")
-    if old is None or new is None:
-        raise ApiError("Give both revisions: ?from=a&to=b.", code="missing_parameter")
+    revisions = query(DiffQuery)
     with database().read() as session:
-        ops = services.diff_revisions(session, actor(), rec_id, old, new)
-    return jsonify({"from": old, "to": new, "ops": [list(op) for op in ops]})
+        ops = services.diff_revisions(session, actor(), rec_id, revisions.old, revisions.new)
+    return jsonify({"from": revisions.old, "to": revisions.new, "ops": [list(op) for op in ops]})
 
 
 @blueprint.post("/recommendations/<int:rec_id>/approvals")
 def decide(rec_id: int) -> tuple[Response, int]:
     """Approve or object to the current revision, for the caller's agency."""
-    body = json_body()
-    decision = field(body, "decision", str)
-    revision = field(body, "revision", int)
-    reason = field(body, "reason", str, required=False)
+    arguments = body(DecisionRequest).arguments()
     with database().write() as session:
-        approval = services.record_decision(
-            session, actor(), rec_id, decision, revision=revision, reason=reason
-        )
+        approval = services.record_decision(session, actor(), rec_id, **arguments)
         return jsonify(serializers.approval(approval)), 201
 
 

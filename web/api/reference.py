@@ -8,7 +8,8 @@ from accord.workflow import services
 
 from . import blueprint, serializers
 from .context import actor, database
-from .parsing import pagination
+from .parsing import query
+from .requests import Pagination
 
 
 @blueprint.get("/me")
@@ -21,7 +22,7 @@ def me() -> Response:
 def agencies() -> Response:
     """Every agency."""
     with database().read() as session:
-        result = services.list_agencies(session, actor(), **pagination())
+        result = services.list_agencies(session, actor(), **query(Pagination).arguments())
         return jsonify(serializers.page(result, serializers.agency))
 
 
@@ -29,5 +30,5 @@ def agencies() -> Response:
 def processes() -> Response:
     """Processes the caller's agency takes part in."""
     with database().read() as session:
-        result = services.list_processes(session, actor(), **pagination())
+        result = services.list_processes(session, actor(), **query(Pagination).arguments())
         return jsonify(serializers.page(result, serializers.process))

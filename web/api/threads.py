@@ -9,7 +9,8 @@ from accord.workflow import services
 from ..answer_cache import kept_while_unchanged
 from . import blueprint, serializers
 from .context import actor, database
-from .parsing import field, json_body, pagination
+from .parsing import body, query
+from .requests import NewComment, NewThread, Pagination
 
 
 @blueprint.get("/recommendations/<int:rec_id>/threads")
@@ -17,19 +18,14 @@ from .parsing import field, json_body, pagination
 def list_threads(rec_id: int) -> Response:
     """Threads with their comments, oldest first."""
     with database().read() as session:
-        result = services.list_threads(session, actor(), rec_id, **pagination())
+        result = services.list_threads(session, actor(), rec_id, **query(Pagination).arguments())
         return jsonify(serializers.page(result, serializers.thread))
 
 
 @blueprint.post("/recommendations/<int:rec_id>/threads")
 def start_thread(rec_id: int) -> tuple[Response, int]:
     """Start a thread, optionally on a quoted passage of a revision."""
-    body = json_body()
-    arguments = {
-        "body": field(body, "body", str),
-        "revision": field(body, "revision", int, required=False),
-        "quote": field(body, "quote", str, required=False),
-    }
+    arguments = body(NewThread).arguments()
     with database().write() as session:
         return jsonify(serializers.thread(services.start_thread(session, actor(), rec_id, **arguments))), 201
 
@@ -37,9 +33,9 @@ def start_thread(rec_id: int) -> tuple[Response, int]:
 @blueprint.post("/threads/<int:thread_id>/comments")
 def add_comment(thread_id: int) -> tuple[Response, int]:
     """Reply in a thread."""
-    text = field(json_body(), "body", str)
+    arguments = body(NewComment).arguments()
     with database().write() as session:
-        return jsonify(serializers.comment(services.add_comment(session, actor(), thread_id, body=text))), 201
+        return jsonify(serializers.comment(services.add_comment(session, actor(), thread_id, **arguments))), 201
 
 
 @blueprint.post("/threads/<int:thread_id>/resolve")
