@@ -299,6 +299,13 @@ def test_list_filters_and_paginates(api, session, world):
     error_of(api.get("/recommendations?agency=NOPE", as_="kg_approver"), 422)
 
 
+@pytest.mark.parametrize("number", ["%C2%B2", "%D9%A3", "1_0", "%201", "1e3", "1.0", "0x10"])
+def test_a_number_in_a_query_is_plain_ascii_digits(api, world, number):
+    """int() takes "٣" (3), " 1" and "1_0"; "²" passes str.isdigit() and fails int(): all are 400."""
+    answer = error_of(api.get(f"/recommendations?process={number}", as_="kg_approver"), 400, "wrong_type")
+    assert answer["error"]["message"] == "The parameter 'process' must be an integer."
+
+
 @pytest.mark.parametrize("q", ["'; DROP TABLE recommendations; --", "%", "_", "\\", '" OR 1=1', "\u0000"])
 def test_sql_metacharacters_in_filters(api, q):
     answer = api.get("/recommendations", as_="kz_expert", query_string={"q": q, "agency": "KZ-BS"})
