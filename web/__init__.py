@@ -23,7 +23,9 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         # (for the sign-in limits) and scheme (for Secure cookies) from the trusted hops only.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.proxies, x_proto=settings.proxies)  # type: ignore[method-assign]
     app.json.sort_keys = False  # keep the field order of docs/api.md
-    app.extensions["accord.database"] = database or Database(settings.database_url)
+    app.extensions["accord.database"] = database or Database(
+        settings.database_url, strict_audit=not settings.production
+    )
     answer_cache.init_app(app, settings.answer_cache_mb * 2**20)
     security.init_app(app)
     i18n.init_app(app)

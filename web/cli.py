@@ -49,7 +49,7 @@ def _database(*, migrate: bool = False) -> Iterator[Database]:
     settings = _settings()
     if settings.database_url.startswith("sqlite"):
         settings.ensure_instance()
-    database = Database(settings.database_url)
+    database = Database(settings.database_url, strict_audit=not settings.production)
     try:
         if migrate:
             schema.upgrade(database.engine)

@@ -19,6 +19,8 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from . import audit_rule
+
 #: How long a SQLite writer waits for the write lock before giving up.
 SQLITE_BUSY_TIMEOUT_MS = 15_000
 
@@ -81,12 +83,17 @@ def is_sqlite(session_or_engine: Session | Engine) -> bool:
 
 
 class Database:
-    """One database: its engine and the two kinds of transaction the application opens."""
+    """One database: its engine and the two kinds of transaction the application opens.
 
-    def __init__(self, url: str | URL, **engine_kwargs: Any) -> None:
+    A write transaction that changes data without an audit event is refused at commit; with
+    `strict_audit=False` (production) it is logged as an error instead (see `audit_rule`).
+    """
+
+    def __init__(self, url: str | URL, *, strict_audit: bool = True, **engine_kwargs: Any) -> None:
         self.engine = make_engine(url, **engine_kwargs)
         self._writer = sessionmaker(
-            bind=self.engine.execution_options(**{_WRITE: True}), expire_on_commit=False
+            bind=self.engine.execution_options(**{_WRITE: True}), expire_on_commit=False,
+            info={audit_rule.STRICT: strict_audit},
         )
         self._reader = sessionmaker(bind=self.engine, expire_on_commit=False)
 

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from .. import audit
 from ..actors import Actor
+from ..audit_actions import AuditAction
 from ..errors import Conflict, InvalidInput
 from ..models import ROLE_AGENCY_KINDS, Agency, AgencyKind, Process, Role, User, UserRole
 from ..passwords import check_password_policy, hash_password
@@ -48,7 +49,7 @@ def add_agency(
     agency = Agency(code=code, name=name, country=country, kind=agency_kind)
     session.add(agency)
     audit.record(
-        session, actor, "agency.add",
+        session, actor, AuditAction.agency_add,
         payload={"code": code, "name": name, "country": country, "kind": agency_kind.value},
     )
     return agency
@@ -101,7 +102,7 @@ def add_user(
     )
     session.add(user)
     audit.record(
-        session, actor, "user.add",
+        session, actor, AuditAction.user_add,
         payload={"username": username, "agency": agency.code, "roles": [r.value for r in wanted]},
     )
     return user
@@ -128,7 +129,8 @@ def set_user_active(session: Session, actor: Actor, username: str, *, active: bo
     if not active:
         revoke_all_tokens(session, user.id)
     audit.record(
-        session, actor, "user.enable" if active else "user.disable", payload={"username": username}
+        session, actor, AuditAction.user_enable if active else AuditAction.user_disable,
+        payload={"username": username},
     )
     return user
 
@@ -153,7 +155,7 @@ def add_process(
     session.add(process)
     session.flush()
     audit.record(
-        session, actor, "process.add",
+        session, actor, AuditAction.process_add,
         payload={"process": process.id, "title": title, "agencies": sorted(codes)},
     )
     return process

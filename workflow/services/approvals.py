@@ -6,6 +6,7 @@ from sqlalchemy.orm import Session
 
 from .. import audit
 from ..actors import Actor
+from ..audit_actions import AuditAction
 from ..errors import Conflict, InvalidInput
 from ..models import Approval, Decision, content_hash, utcnow
 from ..policy import Action, authorize, repeats_standing_decision
@@ -61,7 +62,7 @@ def record_decision(
     audit.record(
         session,
         actor,
-        choice.value,
+        AuditAction(choice),
         recommendation=rec,
         revision=revision,
         reason=reason,

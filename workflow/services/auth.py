@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 
 from .. import audit
 from ..actors import Actor
+from ..audit_actions import AuditAction
 from ..errors import InvalidInput, RateLimited, Unauthenticated
 from ..models import Credential, CredentialKind, SignInFailure, User, utcnow
 from ..passwords import check_password_policy, hash_password, needs_rehash, verify_password
@@ -120,8 +121,8 @@ def sign_in(session: Session, username: str, password: str, *, remote_addr: str)
 
 #: Audit actions for starting and ending each kind of token.
 _ACTIONS = {
-    CredentialKind.api: ("token.issue", "token.revoke"),
-    CredentialKind.browser: ("session.start", "session.end"),
+    CredentialKind.api: (AuditAction.token_issue, AuditAction.token_revoke),
+    CredentialKind.browser: (AuditAction.session_start, AuditAction.session_end),
 }
 LIFETIME = {CredentialKind.api: TOKEN_LIFETIME, CredentialKind.browser: SESSION_LIFETIME}
 
@@ -246,7 +247,7 @@ def change_password(
     user.password_hash = hash_password(new_password)
     session.execute(delete(SignInFailure).where(SignInFailure.username == user.username))
     ended = revoke_all_tokens(session, user.id)
-    audit.record(session, user, "user.password_change", payload={"username": user.username, "ended": ended})
+    audit.record(session, user, AuditAction.user_password_change, payload={"username": user.username, "ended": ended})
     issued = issue_token(session, user, CredentialKind.browser) if new_session else None
     return PasswordChange(ended, issued)
 
@@ -266,7 +267,7 @@ def set_password(session: Session, actor: Actor, *, username: str, new_password:
     check_password_policy(new_password, username=user.username)
     user.password_hash = hash_password(new_password)
     ended = revoke_all_tokens(session, user.id)
-    audit.record(session, actor, "user.set_password", payload={"username": user.username, "ended": ended})
+    audit.record(session, actor, AuditAction.user_set_password, payload={"username": user.username, "ended": ended})
     return ended
 
 

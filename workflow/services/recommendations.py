@@ -11,6 +11,7 @@ from sqlalchemy.orm.interfaces import ORMOption
 
 from .. import audit
 from ..actors import Actor
+from ..audit_actions import AuditAction
 from ..diffing import word_diff
 from ..errors import Conflict, InvalidInput, NotFound
 from ..merging import merge_field, merge_texts
@@ -127,7 +128,7 @@ def create_recommendation(
     audit.record(
         session,
         actor,
-        "create",
+        AuditAction.create,
         recommendation=rec,
         to_state=rec.state,
         revision=revision.number,
@@ -219,7 +220,7 @@ def edit_rendered(
     audit.record(
         session,
         actor,
-        "edit",
+        AuditAction.edit,
         recommendation=rec,
         revision=revision.number,
         payload={
@@ -250,7 +251,7 @@ def _keep_conflict_copy(
     audit.record(
         session,
         actor,
-        "edit_conflict",
+        AuditAction.edit_conflict,
         recommendation=rec,
         revision=rec.revision,
         payload={"base_revision": base, "conflict_copy": copy.id},
@@ -297,7 +298,7 @@ def perform_transition(
     audit.record(
         session,
         actor,
-        transition.value,
+        AuditAction(transition),
         recommendation=rec,
         from_state=from_state,
         to_state=to_state,
@@ -455,7 +456,7 @@ def discard_conflict_copy(session: Session, actor: Actor, copy_id: int) -> Confl
         raise Conflict("This conflict copy was already discarded.", code="already_discarded")
     copy.discarded_at = utcnow()
     audit.record(
-        session, actor, "conflict_copy.discard",
+        session, actor, AuditAction.conflict_copy_discard,
         recommendation=session.get(Recommendation, copy.recommendation_id),
         payload={"conflict_copy": copy.id},
     )

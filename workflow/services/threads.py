@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session
 
 from .. import audit
 from ..actors import Actor
+from ..audit_actions import AuditAction
 from ..errors import Conflict, InvalidInput, NotFound
 from ..models import Comment, Revision, Thread, utcnow
 from ..policy import Action, authorize
@@ -75,7 +76,7 @@ def start_thread(
     audit.record(
         session,
         actor,
-        "thread.start",
+        AuditAction.thread_start,
         recommendation=rec,
         revision=revision,
         payload={"thread": thread.id, "comment": thread.comments[0].id, "quote": quote},
@@ -113,7 +114,7 @@ def add_comment(session: Session, actor: Actor, thread_id: int, *, body: str) ->
     audit.record(
         session,
         actor,
-        "comment",
+        AuditAction.comment,
         recommendation=thread.recommendation,
         payload={"thread": thread.id, "comment": comment.id},
     )
@@ -127,7 +128,7 @@ def resolve_thread(session: Session, actor: Actor, thread_id: int) -> Thread:
         raise Conflict("This thread is already resolved.", code="thread_resolved")
     thread.resolved_at, thread.resolved_by_id = utcnow(), actor.id
     audit.record(
-        session, actor, "thread.resolve",
+        session, actor, AuditAction.thread_resolve,
         recommendation=thread.recommendation, payload={"thread": thread.id},
     )
     return thread
@@ -140,7 +141,7 @@ def reopen_thread(session: Session, actor: Actor, thread_id: int) -> Thread:
         raise Conflict("This thread is already open.", code="thread_open")
     thread.resolved_at, thread.resolved_by_id = None, None
     audit.record(
-        session, actor, "thread.reopen",
+        session, actor, AuditAction.thread_reopen,
         recommendation=thread.recommendation, payload={"thread": thread.id},
     )
     return thread
