@@ -1,7 +1,8 @@
 """Pages and API answers kept for as long as the data they show has not changed.
 
-Every change to Accord's data writes exactly one audit event, in the change's own transaction,
-and sequence numbers only grow (`services.last_change`). So a read view that depends on nothing
+Every change to Accord's data writes at least one audit event in the change's own transaction
+(`workflow.audit_rule` refuses, or in production logs, a commit without one; the tables it
+exempts are never read by a kept view), and sequence numbers only grow (`services.last_change`). So a read view that depends on nothing
 but the data, the person asking, their language and the address gives the same answer until
 that number moves. Such views are marked `@kept_while_unchanged(viewer)`: their 200 answers are
 kept under (view, address, person, language) with the number beside them, and served again

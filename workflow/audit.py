@@ -16,7 +16,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import IO, Any
@@ -26,6 +26,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from .actors import Actor
+from .audit_actions import ENGLISH_LABELS, AuditAction
 from .models import AuditEvent, Recommendation, utcnow
 
 GENESIS_HASH = "0" * 64
@@ -74,7 +75,7 @@ def lock_chain(session: Session) -> None:
 def record(
     session: Session,
     actor: Actor,
-    action: str,
+    action: AuditAction,
     *,
     recommendation: Recommendation | None = None,
     from_state: str | None = None,
@@ -86,8 +87,10 @@ def record(
     """Append one event to the chain, in the caller's transaction.
 
     Call it last in a use case: pending changes are flushed first (so optimistic-lock conflicts
-    surface before the chain is locked), and the lock is then held only until commit.
+    surface before the chain is locked), and the lock is then held only until commit. The action
+    is one of `AuditAction` (ValueError for any other: no free string reaches the chain).
     """
+    action = AuditAction(action)
     session.flush()
     lock_chain(session)
     head = session.execute(
@@ -100,7 +103,7 @@ def record(
         "actor": actor.username,
         "actor_id": actor.id,
         "actor_agency": actor.agency.code if actor.agency else None,
-        "action": action,
+        "action": action.value,
         "recommendation_id": recommendation.id if recommendation else None,
         "from_state": from_state,
         "to_state": to_state,
@@ -329,16 +332,20 @@ def _pg_types_as_expected(description: Any) -> bool:
 
 
 #: Columns of an export, in order: everything hashed, and the hash, so anyone can re-verify it;
-#: then whether the event's words were withheld from the one who exported it.
-EXPORT_COLUMNS = (*HASHED_COLUMNS, "hash", "withheld")
+#: then whether the event's words were withheld from the one who exported it, and how its
+#: action reads (`AuditAction.label`, in the exporter's language).
+EXPORT_COLUMNS = (*HASHED_COLUMNS, "hash", "withheld", "action_label")
 
 #: Payload keys that hold words people wrote (a thread's quoted passage), withheld with the
 #: reason from those who may read every event but not every recommendation.
 PAYLOAD_WORDS = ("quote",)
 
 
-def event_document(event: AuditEvent, *, withhold: bool = False) -> dict[str, Any]:
-    """An event as plain JSON-ready data (payload parsed), for exports and the API.
+def event_document(
+    event: AuditEvent, *, withhold: bool = False, labels: Mapping[str, str] = ENGLISH_LABELS
+) -> dict[str, Any]:
+    """An event as plain JSON-ready data (payload parsed), for exports and the API; its
+    action's label is looked up in `labels` (by stored value; English unless given).
 
     With `withhold`, without the words people wrote (its reason and any quoted passage, as
     null) and marked `withheld`: who did what, when, on which revision, and the hashes stay.
@@ -349,6 +356,7 @@ def event_document(event: AuditEvent, *, withhold: bool = False) -> dict[str, An
     document["occurred_at"] = _format_time(event.occurred_at)
     document["payload"] = json.loads(event.payload)
     document["withheld"] = withhold
+    document["action_label"] = labels.get(event.action, event.action)
     if withhold:
         document["reason"] = None
         for key in PAYLOAD_WORDS:
@@ -357,10 +365,12 @@ def event_document(event: AuditEvent, *, withhold: bool = False) -> dict[str, An
     return document
 
 
-def csv_row(event: AuditEvent, *, withhold: bool = False) -> dict[str, Any]:
+def csv_row(
+    event: AuditEvent, *, withhold: bool = False, labels: Mapping[str, str] = ENGLISH_LABELS
+) -> dict[str, Any]:
     """An event as a row of EXPORT_COLUMNS: its payload as the canonical text, exactly as
     hashed (unless withheld)."""
-    row = event_document(event, withhold=withhold)
+    row = event_document(event, withhold=withhold, labels=labels)
     row["payload"] = canonical_json(row["payload"]) if withhold else event.payload
     return row
 
@@ -374,8 +384,11 @@ def iter_events(session: Session, *, batch_size: int = 5_000) -> Iterator[AuditE
 EXPORT_FORMATS = ("jsonl", "csv")
 
 
-def export_events(events: Iterable[AuditEvent], out: IO[str], fmt: str) -> int:
-    """Write events as JSON lines or CSV; returns how many were written."""
+def export_events(
+    events: Iterable[AuditEvent], out: IO[str], fmt: str, *, labels: Mapping[str, str] = ENGLISH_LABELS
+) -> int:
+    """Write events as JSON lines or CSV, actions labelled from `labels`; returns how many
+    were written."""
     if fmt not in EXPORT_FORMATS:
         raise ValueError(f"unknown export format {fmt!r}")
     writer = csv.DictWriter(out, fieldnames=EXPORT_COLUMNS) if fmt == "csv" else None
@@ -384,8 +397,8 @@ def export_events(events: Iterable[AuditEvent], out: IO[str], fmt: str) -> int:
     count = 0
     for event in events:
         if writer:
-            writer.writerow(csv_row(event))
+            writer.writerow(csv_row(event, labels=labels))
         else:
-            out.write(canonical_json(event_document(event)) + "\n")
+            out.write(canonical_json(event_document(event, labels=labels)) + "\n")
         count += 1
     return count

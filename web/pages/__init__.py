@@ -6,9 +6,11 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, Flask
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
+from accord.workflow.audit_actions import AuditAction
 from accord.workflow.policy import is_admin, reads_whole_log
 
 
@@ -48,22 +50,20 @@ STATE_LABELS = {
 }
 
 
-#: How a decision reads once taken, in the list of decisions on a recommendation's page.
-ACTION_DONE = {
-    "create": _l("Drafted"),
-    "submit": _l("Submitted for national review"),
-    "request_changes": _l("Changes requested"),
-    "endorse": _l("Endorsed"),
-    "return": _l("Returned to national review"),
-    "adopt": _l("Adopted"),
-    "merge": _l("Merged"),
-    "withdraw": _l("Withdrawn"),
-}
+#: How each kind of audit event reads (its action's label, translated), by stored action: in
+#: the decisions on a recommendation's page and on the audit page.
+AUDIT_LABELS = {action.value: _l(action.label) for action in AuditAction}
+
+
+def audit_labels_now() -> dict[str, str]:
+    """Every action's label in this request's language, as plain text (for an export, which is
+    written after the view returns)."""
+    return {action.value: _(action.label) for action in AuditAction}
 
 
 @blueprint.app_context_processor
 def labels() -> dict[str, Any]:
-    return {"action_labels": ACTION_LABELS, "state_labels": STATE_LABELS, "action_done": ACTION_DONE}
+    return {"action_labels": ACTION_LABELS, "state_labels": STATE_LABELS, "audit_labels": AUDIT_LABELS}
 
 
 def init_app(app: Flask) -> None:

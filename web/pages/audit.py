@@ -16,7 +16,7 @@ from flask_login import login_required
 from accord.workflow.errors import InvalidInput
 from accord.workflow.services.audit_log import EventFilters, export_log, read_log
 
-from . import blueprint
+from . import audit_labels_now, blueprint
 from .context import database, me
 from .fields import whole_number
 
@@ -87,7 +87,7 @@ def audit_export(fmt: str) -> ResponseReturnValue:
     stack = ExitStack()
     try:
         session = stack.enter_context(database().read())
-        chunks = export_log(session, me(), fmt, filters)
+        chunks = export_log(session, me(), fmt, filters, labels=audit_labels_now())
     except BaseException:  # a refusal too: the session ends, the refused page answers
         stack.close()
         raise

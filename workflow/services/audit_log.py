@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from .. import audit
 from ..actors import Actor
+from ..audit_actions import ENGLISH_LABELS
 from ..errors import InvalidInput
 from ..models import AuditEvent, Recommendation
 from ..policy import authorize_whole_log, reads_whole_log
@@ -30,8 +31,12 @@ _LAST_CHANGE = select(func.max(AuditEvent.seq))
 def last_change(session: Session) -> int:
     """The sequence number of the latest audit event (0 before the first).
 
-    Every change writes exactly one event, in its own transaction, and sequence numbers only
-    grow: so this number moves with every change and names the state of all the data. What
+    Every change writes at least one event in its own transaction (`workflow.audit_rule`
+    refuses a commit that changes data without one): most use cases write one, a save from a
+    reopened conflict copy two (the edit, or the copy kept anew, and the old copy discarded), a
+    password change that keeps its owner signed in two (the change, the new session). And
+    sequence numbers only grow: so this number moves with every change and names the state of
+    all the data. What
     is read at one number stays true until it moves (`web.answer_cache` relies on it). One
     lookup of the primary key's last entry.
     """
@@ -182,13 +187,15 @@ def read_log(
 
 
 def export_log(
-    session: Session, actor: Actor, fmt: str, filters: EventFilters = EventFilters()
+    session: Session, actor: Actor, fmt: str, filters: EventFilters = EventFilters(),
+    *, labels: Mapping[str, str] = ENGLISH_LABELS,
 ) -> Iterator[str]:
     """The filtered events as CSV or JSON lines, in chunks of text, for streaming.
 
     The permission and the format are checked at once, before anything is read; the events are
     then read in batches while the chunks are consumed, so the session must stay open until
-    the iterator is exhausted or closed. The text is what `workflow.audit.export_events` writes.
+    the iterator is exhausted or closed. The text is what `workflow.audit.export_events` writes,
+    actions labelled from `labels` (the reader's language: the caller translates them).
     """
     authorize_whole_log(actor)
     if fmt not in audit.EXPORT_FORMATS:
@@ -199,10 +206,12 @@ def export_log(
     stmt = filters.apply(select(AuditEvent)).order_by(AuditEvent.seq)
     withheld = words_withheld(session, actor)
     events = session.scalars(stmt.execution_options(yield_per=EXPORT_BATCH))
-    return _export_chunks(events, fmt, withheld)
+    return _export_chunks(events, fmt, withheld, labels)
 
 
-def _export_chunks(events: Iterator[AuditEvent], fmt: str, withheld: frozenset[int]) -> Iterator[str]:
+def _export_chunks(
+    events: Iterator[AuditEvent], fmt: str, withheld: frozenset[int], labels: Mapping[str, str]
+) -> Iterator[str]:
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=audit.EXPORT_COLUMNS) if fmt == "csv" else None
     if writer:
@@ -212,9 +221,10 @@ def _export_chunks(events: Iterator[AuditEvent], fmt: str, withheld: frozenset[i
         for event in events:
             withhold = event.recommendation_id in withheld
             if writer:
-                writer.writerow(audit.csv_row(event, withhold=withhold))
+                writer.writerow(audit.csv_row(event, withhold=withhold, labels=labels))
             else:
-                buffer.write(audit.canonical_json(audit.event_document(event, withhold=withhold)) + "\n")
+                document = audit.event_document(event, withhold=withhold, labels=labels)
+                buffer.write(audit.canonical_json(document) + "\n")
             pending += 1
             if pending == EXPORT_BATCH:
                 yield _drain(buffer)
