@@ -17,6 +17,7 @@ from ..models import ROLE_AGENCY_KINDS, Agency, AgencyKind, Process, Role, User,
 from ..passwords import check_password_policy, hash_password
 from ..policy import authorize_admin
 from ..validation import clean_name, is_clean
+from . import payloads
 from ._common import Page, paginate
 from .auth import revoke_all_tokens
 
@@ -50,7 +51,7 @@ def add_agency(
     session.add(agency)
     audit.record(
         session, actor, AuditAction.agency_add,
-        payload={"code": code, "name": name, "country": country, "kind": agency_kind.value},
+        payload=payloads.agency_added(code, name, country, agency_kind.value),
     )
     return agency
 
@@ -103,7 +104,7 @@ def add_user(
     session.add(user)
     audit.record(
         session, actor, AuditAction.user_add,
-        payload={"username": username, "agency": agency.code, "roles": [r.value for r in wanted]},
+        payload=payloads.user_added(username, agency.code, (r.value for r in wanted)),
     )
     return user
 
@@ -130,7 +131,7 @@ def set_user_active(session: Session, actor: Actor, username: str, *, active: bo
         revoke_all_tokens(session, user.id)
     audit.record(
         session, actor, AuditAction.user_enable if active else AuditAction.user_disable,
-        payload={"username": username},
+        payload=payloads.account_switched(username),
     )
     return user
 
@@ -156,7 +157,7 @@ def add_process(
     session.flush()
     audit.record(
         session, actor, AuditAction.process_add,
-        payload={"process": process.id, "title": title, "agencies": sorted(codes)},
+        payload=payloads.process_added(process.id, title, codes),
     )
     return process
 

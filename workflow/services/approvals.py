@@ -11,6 +11,7 @@ from ..errors import Conflict, InvalidInput
 from ..models import Approval, Decision, content_hash, utcnow
 from ..policy import Action, authorize, repeats_standing_decision
 from ..validation import clean_reason
+from . import payloads
 from ._common import load_recommendation
 
 
@@ -66,6 +67,6 @@ def record_decision(
         recommendation=rec,
         revision=revision,
         reason=reason,
-        payload={"content_hash": content_hash(rec.title, rec.body)},
+        payload=payloads.decided(content_hash(rec.title, rec.body)),
     )
     return approval

@@ -29,6 +29,7 @@ from ..models import Credential, CredentialKind, SignInFailure, User, utcnow
 from ..passwords import check_password_policy, hash_password, needs_rehash, verify_password
 from ..policy import authorize_admin
 from ..validation import is_clean
+from . import payloads
 
 TOKEN_LIFETIME = timedelta(days=30)
 #: A browser session ends after this long, signed out or not.
@@ -137,7 +138,7 @@ def issue_token(session: Session, user: User, kind: CredentialKind = CredentialK
     )
     session.add(record)
     session.flush()
-    audit.record(session, user, _ACTIONS[kind][0], payload={"token": record.id})
+    audit.record(session, user, _ACTIONS[kind][0], payload=payloads.token_event(record.id))
     return IssuedToken(token, record)
 
 
@@ -179,7 +180,7 @@ def revoke_token(session: Session, user: User, token_id: int) -> None:
     if record is None or record.user_id != user.id or record.revoked_at is not None:
         raise Unauthenticated("This token is not valid.", code="invalid_token")
     record.revoked_at = utcnow()
-    audit.record(session, user, _ACTIONS[record.kind][1], payload={"token": record.id})
+    audit.record(session, user, _ACTIONS[record.kind][1], payload=payloads.token_event(record.id))
 
 
 def revoke_all_tokens(session: Session, user_id: int) -> int:
@@ -247,7 +248,9 @@ def change_password(
     user.password_hash = hash_password(new_password)
     session.execute(delete(SignInFailure).where(SignInFailure.username == user.username))
     ended = revoke_all_tokens(session, user.id)
-    audit.record(session, user, AuditAction.user_password_change, payload={"username": user.username, "ended": ended})
+    audit.record(
+        session, user, AuditAction.user_password_change, payload=payloads.password_set(user.username, ended)
+    )
     issued = issue_token(session, user, CredentialKind.browser) if new_session else None
     return PasswordChange(ended, issued)
 
@@ -267,7 +270,9 @@ def set_password(session: Session, actor: Actor, *, username: str, new_password:
     check_password_policy(new_password, username=user.username)
     user.password_hash = hash_password(new_password)
     ended = revoke_all_tokens(session, user.id)
-    audit.record(session, actor, AuditAction.user_set_password, payload={"username": user.username, "ended": ended})
+    audit.record(
+        session, actor, AuditAction.user_set_password, payload=payloads.password_set(user.username, ended)
+    )
     return ended
 
 

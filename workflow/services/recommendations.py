@@ -28,6 +28,7 @@ from ..validation import (
     is_clean,
 )
 from ..visibility import visible_clause
+from . import payloads
 from ._common import RECOMMENDATION_LOADING, Page, load_recommendation, paginate, render_ahead, rendered_html
 
 
@@ -132,11 +133,9 @@ def create_recommendation(
         recommendation=rec,
         to_state=rec.state,
         revision=revision.number,
-        payload={
-            "process": process.id,
-            "addressed_agencies": sorted(a.code for a in addressed),
-            "content_hash": revision.content_hash,
-        },
+        payload=payloads.recommendation_created(
+            process.id, (a.code for a in addressed), revision.content_hash
+        ),
     )
     return rec
 
@@ -223,12 +222,10 @@ def edit_rendered(
         AuditAction.edit,
         recommendation=rec,
         revision=revision.number,
-        payload={
-            "previous_revision": previous,
-            "base_revision": base_revision,
-            "merged": merged,
-            "content_hash": revision.content_hash,
-        },
+        payload=payloads.recommendation_edited(
+            previous_revision=previous, base_revision=base_revision, merged=merged,
+            content_hash=revision.content_hash,
+        ),
     )
     return EditOutcome(rec, revision=revision, merged=merged)
 
@@ -254,7 +251,7 @@ def _keep_conflict_copy(
         AuditAction.edit_conflict,
         recommendation=rec,
         revision=rec.revision,
-        payload={"base_revision": base, "conflict_copy": copy.id},
+        payload=payloads.edit_conflicted(base_revision=base, conflict_copy_id=copy.id),
     )
     return copy
 
@@ -283,18 +280,18 @@ def perform_transition(
     from_state, to_state = fire(rec, transition, into=target)
     now = utcnow()
     rec.updated_at = now
-    payload: dict[str, object] = {"content_hash": content_hash(rec.title, rec.body)}
+    approvals = None
     if transition is Transition.submit and rec.submitted_at is None:
         rec.submitted_at = now
     elif transition is Transition.merge:
         assert target is not None
         rec.merged_into = target
-        payload["into"] = target.id
     elif transition is Transition.adopt:
-        payload["approvals"] = [
-            {"agency": a.agency.code, "approval": a.id, "revision": a.revision_number}
-            for a in sorted(rec.standing_decisions().values(), key=lambda a: a.agency.code)
-        ]
+        approvals = [(a.agency.code, a.id, a.revision_number) for a in rec.standing_decisions().values()]
+    payload = payloads.transitioned(
+        content_hash(rec.title, rec.body), into=target.id if target is not None else None,
+        approvals=approvals,
+    )
     audit.record(
         session,
         actor,
@@ -458,6 +455,6 @@ def discard_conflict_copy(session: Session, actor: Actor, copy_id: int) -> Confl
     audit.record(
         session, actor, AuditAction.conflict_copy_discard,
         recommendation=session.get(Recommendation, copy.recommendation_id),
-        payload={"conflict_copy": copy.id},
+        payload=payloads.conflict_copy_discarded(copy.id),
     )
     return copy

@@ -13,6 +13,7 @@ from ..models import Comment, Revision, Thread, utcnow
 from ..policy import Action, authorize
 from ..validation import clean_comment, clean_quote, fits_db_int
 from ..visibility import can_see
+from . import payloads
 from ._common import Page, load_recommendation, paginate, render_ahead, rendered_html
 
 
@@ -79,7 +80,7 @@ def start_thread(
         AuditAction.thread_start,
         recommendation=rec,
         revision=revision,
-        payload={"thread": thread.id, "comment": thread.comments[0].id, "quote": quote},
+        payload=payloads.thread_started(thread.id, thread.comments[0].id, quote),
     )
     return thread
 
@@ -116,7 +117,7 @@ def add_comment(session: Session, actor: Actor, thread_id: int, *, body: str) ->
         actor,
         AuditAction.comment,
         recommendation=thread.recommendation,
-        payload={"thread": thread.id, "comment": comment.id},
+        payload=payloads.commented(thread.id, comment.id),
     )
     return comment
 
@@ -129,7 +130,7 @@ def resolve_thread(session: Session, actor: Actor, thread_id: int) -> Thread:
     thread.resolved_at, thread.resolved_by_id = utcnow(), actor.id
     audit.record(
         session, actor, AuditAction.thread_resolve,
-        recommendation=thread.recommendation, payload={"thread": thread.id},
+        recommendation=thread.recommendation, payload=payloads.thread_moderated(thread.id),
     )
     return thread
 
@@ -142,6 +143,6 @@ def reopen_thread(session: Session, actor: Actor, thread_id: int) -> Thread:
     thread.resolved_at, thread.resolved_by_id = None, None
     audit.record(
         session, actor, AuditAction.thread_reopen,
-        recommendation=thread.recommendation, payload={"thread": thread.id},
+        recommendation=thread.recommendation, payload=payloads.thread_moderated(thread.id),
     )
     return thread
