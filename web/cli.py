@@ -110,7 +110,7 @@ def db_upgrade() -> None:
 
 @cli.command()
 @click.option("--scale", type=click.IntRange(1, 100_000), default=None, metavar="N",
-              help="Then add a generated data set of N recommendations (see config/scale.py).")
+              help="Then add a generated data set of N recommendations (see config/scale/).")
 @click.option("--seed", type=int, default=None, help="The generated data set's seed (default 2019).")
 def demo(scale: int | None, seed: int | None) -> None:
     """Load the demo data set (once: a second run changes nothing).
