@@ -89,10 +89,12 @@ def exempt(session: Session, reason: str) -> None:
     _watch(session).exempt = reason
 
 
-def changed_tables(session: Session) -> frozenset[str]:
-    """The tables of the data the Session's current transaction has written so far."""
-    watch = session.info.get(_WATCH)
-    return frozenset(watch.tables) if watch else frozenset()
+def written_table(statement: str) -> tuple[str, str] | None:
+    """("insert", "update" or "delete", the table) of a statement that writes; else None."""
+    written = _WRITE.match(statement)
+    if written is None:
+        return None
+    return written.group(1)[:6].lower(), written.group(2).lower()
 
 
 @event.listens_for(Session, "after_begin")
@@ -109,12 +111,12 @@ def _note_write(connection: Connection, _cursor: Any, statement: str, *_: Any) -
     watches = _WATCHES.get(connection)
     if not watches:
         return
-    written = _WRITE.match(statement)
+    written = written_table(statement)
     if written is None:
         return
-    table = written.group(2).lower()
+    verb, table = written
     if table == AUDIT_TABLE:
-        watches[-1].appended = watches[-1].appended or written.group(1)[0] in "iI"
+        watches[-1].appended = watches[-1].appended or verb == "insert"
     elif table not in EXEMPT_TABLES:
         watches[-1].tables.add(table)
 

@@ -111,6 +111,9 @@ def test_export_csv_to_stdout(chain):
     table = list(csv.DictReader(io.StringIO(result.out)))
     assert table[0]["action"] == "agency.add"
     assert {"seq", "occurred_at", "actor", "action", "payload", "prev_hash", "hash"} <= set(table[0])
+    # each action as people read it, in English from the command line
+    assert table[0]["action_label"] == "Agency added"
+    assert {row["action_label"] for row in table if row["action"] == "thread.start"} == {"Thread started"}
 
 
 def test_export_rejects_an_unknown_format(chain):

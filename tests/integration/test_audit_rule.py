@@ -121,9 +121,9 @@ def test_bookkeeping_writes_only_tables_listed_as_exempt(world_database):
     written: set[str] = set()
 
     def note(connection, cursor, statement, *_):
-        found = audit_rule._WRITE.match(statement)
+        found = audit_rule.written_table(statement)
         if found:
-            written.add(found.group(2).lower())
+            written.add(found[1])
 
     event.listen(database.engine, "before_cursor_execute", note)
     try:

@@ -159,3 +159,41 @@ def test_a_kept_answer_costs_the_sign_in_check_and_one_lookup(app, session, worl
     kept = {endpoint: count_statements(app, callers, urls[endpoint][0], urls[endpoint][1], kept=True)
             for endpoint in keeping}
     assert kept == {endpoint: 2 for endpoint in keeping}
+
+
+def test_kept_answers_show_nothing_the_audit_rule_exempts(app, session, world, measured):
+    """What may change without an audit event (workflow.audit_rule.EXEMPT_TABLES) is never part
+    of a kept answer: making one reads those tables only as the sign-in check does, the same
+    statements as for a page or call that is never kept (the account page, /api/v1/me)."""
+    import re
+
+    from accord.workflow.audit_rule import EXEMPT_TABLES
+
+    _, urls = measured
+    exempt = re.compile(r"\b(?:" + "|".join(EXEMPT_TABLES) + r")\b")
+    engine = app.extensions["accord.database"].engine
+    callers = Callers(app)
+
+    def exempt_statements(url: str, username: str) -> list[str]:
+        callers.get(url, username)  # the first use of a session is written down once
+        answer_cache(app).clear()
+        seen: list[str] = []
+
+        def note(connection, cursor, statement, *_):
+            if exempt.search(statement):
+                seen.append(statement)
+
+        event.listen(engine, "before_cursor_execute", note)
+        try:
+            assert callers.get(url, username).status_code == 200
+        finally:
+            event.remove(engine, "before_cursor_execute", note)
+        return seen
+
+    keeping = {endpoint for endpoint, view in app.view_functions.items() if getattr(view, "keeps_answers", False)}
+    for endpoint in sorted(keeping):
+        url, username = urls[endpoint]
+        never_kept = "/api/v1/me" if url.startswith("/api/") else "/account"
+        sign_in_check = exempt_statements(never_kept, username)
+        assert sign_in_check  # the session or token is looked up: the statements are seen
+        assert exempt_statements(url, username) == sign_in_check, endpoint

@@ -18,6 +18,7 @@ from typing import Any
 from flask import Blueprint, Response, jsonify
 from pydantic.json_schema import GenerateJsonSchema
 
+from accord.workflow.audit_actions import AuditAction
 from accord.workflow.models import AgencyKind, Decision, Role
 from accord.workflow.policy import LISTED_ACTIONS
 from accord.workflow.services._common import MAX_PER_PAGE
@@ -323,7 +324,7 @@ def _schemas() -> dict[str, Schema]:
                 "occurred_at": DATETIME,
                 "actor": {"type": "string", "description": "A username, or `system` for the command line."},
                 "actor_agency": _nullable("string"),
-                "action": {"type": "string", "description": "Such as `create`, `edit`, `submit`, `token.issue`."},
+                "action": {"type": "string", "enum": [action.value for action in AuditAction]},
                 "recommendation": _nullable("integer", minimum=1),
                 "from_state": _nullable("string"),
                 "to_state": _nullable("string"),
