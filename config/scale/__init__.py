@@ -10,7 +10,7 @@ One home per concern:
 - `load`: the plan written in bulk, inside the caller's one write transaction, with exactly
   what the services would have written, by way of `rows` (ids, batches, each table's row) and
   `chain` (one audit event per use case, its payload from the services' own builders in
-  `workflow.services.payloads`, hashed and chained on to the existing head under the chain's
+  `workflow.audit_payloads`, hashed and chained on to the existing head under the chain's
   lock). Every use case appends its event, so the load keeps `workflow.audit_rule`;
 - `replay`: the same plan through the services, one call at a time: tests/cli/test_scale_demo.py
   compares the two databases row by row.

@@ -1,6 +1,6 @@
 """The generated events, chained on to the existing head as `audit.record` chains them: the same
 fields, the action one of `AuditAction`, the payload built by the services' own builders
-(`workflow.services.payloads`, called by the writer), hashed with `audit.event_hash`."""
+(`workflow.audit_payloads`, called by the writer), hashed with `audit.event_hash`."""
 
 from __future__ import annotations
 

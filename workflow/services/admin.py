@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from .. import audit
+from .. import audit_payloads as payloads
 from ..actors import Actor
 from ..audit_actions import AuditAction
 from ..errors import Conflict, InvalidInput
@@ -17,7 +18,6 @@ from ..models import ROLE_AGENCY_KINDS, Agency, AgencyKind, Process, Role, User,
 from ..passwords import check_password_policy, hash_password
 from ..policy import authorize_admin
 from ..validation import clean_name, is_clean
-from . import payloads
 from ._common import Page, paginate
 from .auth import revoke_all_tokens
 

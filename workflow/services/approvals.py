@@ -5,13 +5,13 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from .. import audit
+from .. import audit_payloads as payloads
 from ..actors import Actor
 from ..audit_actions import AuditAction
 from ..errors import Conflict, InvalidInput
 from ..models import Approval, Decision, content_hash, utcnow
 from ..policy import Action, authorize, repeats_standing_decision
 from ..validation import clean_reason
-from . import payloads
 from ._common import load_recommendation
 
 

@@ -22,6 +22,7 @@ from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from .. import audit
+from .. import audit_payloads as payloads
 from ..actors import Actor
 from ..audit_actions import AuditAction
 from ..errors import InvalidInput, RateLimited, Unauthenticated
@@ -29,7 +30,6 @@ from ..models import Credential, CredentialKind, SignInFailure, User, utcnow
 from ..passwords import check_password_policy, hash_password, needs_rehash, verify_password
 from ..policy import authorize_admin
 from ..validation import is_clean
-from . import payloads
 
 TOKEN_LIFETIME = timedelta(days=30)
 #: A browser session ends after this long, signed out or not.

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.interfaces import ORMOption
 
 from .. import audit
+from .. import audit_payloads as payloads
 from ..actors import Actor
 from ..audit_actions import AuditAction
 from ..diffing import word_diff
@@ -28,7 +29,6 @@ from ..validation import (
     is_clean,
 )
 from ..visibility import visible_clause
-from . import payloads
 from ._common import RECOMMENDATION_LOADING, Page, load_recommendation, paginate, render_ahead, rendered_html
 
 

@@ -6,6 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .. import audit
+from .. import audit_payloads as payloads
 from ..actors import Actor
 from ..audit_actions import AuditAction
 from ..errors import Conflict, InvalidInput, NotFound
@@ -13,7 +14,6 @@ from ..models import Comment, Revision, Thread, utcnow
 from ..policy import Action, authorize
 from ..validation import clean_comment, clean_quote, fits_db_int
 from ..visibility import can_see
-from . import payloads
 from ._common import Page, load_recommendation, paginate, render_ahead, rendered_html
 
 

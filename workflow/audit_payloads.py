@@ -1,7 +1,7 @@
 """What the audit event of each use case carries in its payload, built in one place: the
 services call these builders, and so does the bulk generator (`config/scale`), which writes the
-same events without the services. The payload is hashed into the chain: a key or its meaning is
-never changed, only added to."""
+same events without the services. The payload is hashed into the chain: a key or its meaning
+is never changed, only added to."""
 
 from __future__ import annotations
 
