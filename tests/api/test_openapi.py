@@ -126,6 +126,27 @@ def test_every_reference_resolves():
             node = node[part]
 
 
+def test_every_schema_describes_something_an_operation_reads_or_answers():
+    document = openapi_document()
+    schemas = document["components"]["schemas"]
+    used: set[str] = set()
+
+    def follow(node: Any) -> None:
+        if isinstance(node, dict):
+            name = node.get("$ref", "").removeprefix("#/components/schemas/")
+            if name in schemas and name not in used:
+                used.add(name)
+                follow(schemas[name])
+            for value in node.values():
+                follow(value)
+        elif isinstance(node, list):
+            for value in node:
+                follow(value)
+
+    follow({"paths": document["paths"], "responses": document["components"]["responses"]})
+    assert set(schemas) - used == set(), "shapes declared that no operation reads or answers"
+
+
 def test_every_route_is_documented_and_nothing_else(fuzz_app: Flask):
     routes = {
         (method, _flask_path(rule.rule))

@@ -27,4 +27,4 @@ def verify() -> Response:
     """Walk the chain (auditors and administrators)."""
     with database().read() as session:
         result = services.verify(session, actor())
-    return jsonify({"ok": result.ok, "events": result.events, "head": result.head, "first_bad": result.first_bad})
+    return jsonify(serializers.verification(result))

@@ -12,7 +12,7 @@ from .context import database
 from .errors import error_response
 from .parsing import body
 from .requests import TokenRequest
-from .serializers import iso
+from .serializers import token
 
 #: Endpoints one may call without a token.
 PUBLIC_ENDPOINTS = {"api.create_token"}
@@ -50,7 +50,7 @@ def create_token() -> tuple[Response, int] | Response:
             response = error_response(401, "wrong_credentials", WRONG_CREDENTIALS)
         else:
             issued = services.issue_token(session, user)
-            response = jsonify({"token": issued.token, "expires_at": iso(issued.record.expires_at)})
+            response = jsonify(token(issued))
             response.status_code = 201
     return response
 

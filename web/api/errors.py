@@ -7,6 +7,8 @@ from __future__ import annotations
 from flask import Flask, Response, jsonify
 from werkzeug.exceptions import HTTPException
 
+from .shapes import Error
+
 API_PREFIX = "/api/"
 
 HTTP_CODES = {
@@ -31,7 +33,9 @@ class ApiError(Exception):
 
 
 def error_response(status: int, code: str, message: str, **extra: object) -> Response:
-    response = jsonify({"error": {"code": code, "message": message}, **extra})
+    """The envelope (`shapes.Error`), with `extra` members beside it (`shapes.EditConflict`)."""
+    envelope: Error = {"error": {"code": code, "message": message}}
+    response = jsonify({**envelope, **extra})
     response.status_code = status
     if status == 401:
         response.headers["WWW-Authenticate"] = 'Bearer realm="accord"'

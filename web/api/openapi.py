@@ -1,8 +1,10 @@
 """The OpenAPI 3.1 description of the JSON API (docs/api.md), served at GET /api/v1/openapi.json.
 
-The request bodies and query parameters are generated from the models the code validates
-requests with (`web/api/requests.py`); the rest is built here as plain Python data. It
-describes what the code does, status codes included: `web/api/parsing.py` answers 400 for a body that is not a JSON object, a missing field
+The schemas are generated from the code's own declarations: request bodies and query parameters
+from the models requests are validated with (`web/api/requests.py`), answers from the shapes the
+serializers are typed to return (`web/api/shapes.py`). The paths, their parameters and status
+codes are written here, as plain Python data. It describes what the code does, status codes
+included: `web/api/parsing.py` answers 400 for a body that is not a JSON object, a missing field
 or a value of the wrong type, and for a query parameter that is not an integer (or an ISO 8601
 time); `web/errors.py` maps the domain errors of the services (404, 403, 409, 422, 401,
 429), answers 413 for a body above the size limit and 503 while the database is unavailable.
@@ -16,15 +18,12 @@ import json
 from typing import Any
 
 from flask import Blueprint, Response, jsonify
+from pydantic import TypeAdapter
 from pydantic.json_schema import GenerateJsonSchema
 
-from accord.workflow.audit_actions import AuditAction
-from accord.workflow.models import AgencyKind, Decision, Role
-from accord.workflow.policy import LISTED_ACTIONS
 from accord.workflow.services._common import MAX_PER_PAGE
-from accord.workflow.states import State
 
-from . import requests
+from . import requests, shapes
 
 blueprint = Blueprint("openapi", __name__)
 
@@ -56,305 +55,55 @@ def _response_ref(name: str) -> Schema:
     return {"$ref": f"#/components/responses/{name}"}
 
 
-def _nullable(kind: str, **extra: Any) -> Schema:
-    """A JSON Schema 2020-12 (OpenAPI 3.1) nullable type: `"type": [kind, "null"]`."""
-    return {"type": [kind, "null"], **extra}
-
-
-def _object(properties: dict[str, Schema], *, required: list[str] | None = None, **extra: Any) -> Schema:
-    """An object with these properties, all required unless `required` says which."""
-    return {
-        "type": "object",
-        "required": list(properties) if required is None else required,
-        "properties": properties,
-        **extra,
-    }
-
-
 def _json(schema: Schema) -> dict[str, Any]:
     return {"application/json": {"schema": schema}}
 
 
-def _enum(values: Any) -> list[str]:
-    return [str(getattr(value, "value", value)) for value in values]
-
-
-INTEGER: Schema = {"type": "integer"}
-ID: Schema = {"type": "integer", "minimum": 1}
-STRING: Schema = {"type": "string"}
-BOOLEAN: Schema = {"type": "boolean"}
-DATETIME: Schema = {"type": "string", "format": "date-time"}
-NULLABLE_DATETIME: Schema = _nullable("string", format="date-time")
-CODES: Schema = {"type": "array", "items": {"type": "string"}}
-
-
-def _page_of(item: str) -> Schema:
-    return _object(
-        {
-            "items": {"type": "array", "items": _ref(item)},
-            "page": {"type": "integer", "minimum": 1},
-            "per_page": {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE},
-            "total": {"type": "integer", "minimum": 0},
-        },
-        description=f"One page of {item} objects, in the order the list defines.",
-    )
-
-
 # -- components: schemas ------------------------------------------------------------------------
 
-STATES = _enum(State)
-DECISIONS = _enum(Decision)
-AGENCY_KINDS = _enum(AgencyKind)
-ROLES = _enum(Role)
-ALLOWED_ACTIONS = _enum(LISTED_ACTIONS)
-DIFF_OPS = ["equal", "insert", "delete"]
+
+class _AnswerSchemas(_Untitled):
+    """Nullable values spelled `"type": [kind, "null"]` (JSON Schema 2020-12), as clients of
+    OpenAPI 3.1 expect, rather than pydantic's `anyOf` of two branches, where that says the same."""
+
+    def nullable_schema(self, schema: Any) -> Schema:
+        nullable = super().nullable_schema(schema)
+        branches = nullable.get("anyOf", [])
+        if len(branches) == 2 and branches[1] == {"type": "null"}:
+            value = branches[0]
+            # An enum or a const would have to list null too; a $ref has no type to extend.
+            if isinstance(value.get("type"), str) and not {"enum", "const", "$ref"} & set(value):
+                return {**value, "type": [value["type"], "null"]}
+        return nullable
 
 
 def _schemas() -> dict[str, Schema]:
-    schemas: dict[str, Schema] = {
-        "Error": _object(
-            {
-                "error": _object(
-                    {
-                        "code": {
-                            "type": "string",
-                            "description": "A machine code, such as `not_found`, `wrong_state` or `missing_field`.",
-                        },
-                        "message": {"type": "string", "description": "A sentence for a person."},
-                    }
-                )
-            },
-            description="The error envelope every failure under /api/ answers with.",
-        ),
-        "EditConflict": _object(
-            {
-                "error": _object(
-                    {
-                        "code": {"type": "string", "const": "edit_conflict"},
-                        "message": STRING,
-                    }
-                ),
-                "conflict": _object(
-                    {
-                        "current_revision": {"type": "integer", "minimum": 1},
-                        "your_text_saved_as": {
-                            "type": "integer",
-                            "minimum": 1,
-                            "description": "The id of the conflict copy that keeps the text sent.",
-                        },
-                        "conflict_copy_url": {
-                            "type": "string",
-                            "description": "Where to read the conflict copy (GET /conflict-copies/{copy_id}).",
-                        },
-                    },
-                ),
-            },
-            description=(
-                "An edit that could not be merged with the revisions saved since `base_revision`: "
-                "nothing changed on the recommendation, and the text sent is kept as a conflict copy."
-            ),
-        ),
-        "TokenRequest": _object(
-            {"username": STRING, "password": STRING},
-            examples=[{"username": "aigerim", "password": "correct horse battery staple"}],
-        ),
-        "Token": _object(
-            {
-                "token": {"type": "string", "description": "Send it as `Authorization: Bearer <token>`."},
-                "expires_at": DATETIME,
-            }
-        ),
-        "Agency": _object(
-            {
-                "code": STRING,
-                "name": STRING,
-                "country": STRING,
-                "kind": {"type": "string", "enum": AGENCY_KINDS},
-            }
-        ),
-        "Me": _object(
-            {
-                "username": STRING,
-                "display_name": STRING,
-                "agency": _object(
-                    {"code": STRING, "name": STRING, "kind": {"type": "string", "enum": AGENCY_KINDS}}
-                ),
-                "roles": {"type": "array", "items": {"type": "string", "enum": ROLES}},
-            }
-        ),
-        "Process": _object({"id": ID, "title": STRING, "agencies": CODES}),
-        "Approval": _object(
-            {
-                "agency": {"type": "string", "description": "The code of the deciding agency."},
-                "decision": {"type": "string", "enum": DECISIONS},
-                "revision": {"type": "integer", "minimum": 1, "description": "The revision decided on."},
-                "stale": {
-                    "type": "boolean",
-                    "description": "A later revision was saved: the decision no longer counts.",
-                },
-                "by": {"type": "string", "description": "The username of who decided."},
-                "at": DATETIME,
-                "reason": _nullable("string"),
-            }
-        ),
-        "Recommendation": _object(
-            {
-                "id": ID,
-                "process": ID,
-                "title": STRING,
-                "body": {"type": "string", "description": "Markdown."},
-                "body_html": {"type": "string", "description": "The sanitized rendering of `body`."},
-                "state": {"type": "string", "enum": STATES},
-                "proposing_agency": STRING,
-                "addressed_agencies": CODES,
-                "revision": {"type": "integer", "minimum": 1, "description": "The current revision's number."},
-                "created_by": STRING,
-                "created_at": DATETIME,
-                "updated_at": DATETIME,
-                "allowed_actions": {
-                    "type": "array",
-                    "items": {"type": "string", "enum": ALLOWED_ACTIONS},
-                    "description": "What the caller may do now: transitions, `edit`, `approve`, `object`, `comment`.",
-                },
-                "approvals": {
-                    "type": "array",
-                    "items": _ref("Approval"),
-                    "description": "Each addressed agency's standing (latest) decision, stale or not.",
-                },
-                "merged_into": _nullable("integer", minimum=1),
-                "merged_from": {
-                    "type": "array",
-                    "items": ID,
-                    "description": "Recommendations merged into this one.",
-                },
-            },
-        ),
-        "RevisionSummary": _object(
-            {
-                "number": {"type": "integer", "minimum": 1},
-                "author": STRING,
-                "created_at": DATETIME,
-                "summary": STRING,
-                "state": {
-                    "type": "string",
-                    "enum": STATES,
-                    "description": "The recommendation's state when the revision was saved.",
-                },
-            }
-        ),
-        "Revision": _object(
-            {
-                "number": {"type": "integer", "minimum": 1},
-                "title": STRING,
-                "body": STRING,
-                "body_html": STRING,
-                "author": STRING,
-                "created_at": DATETIME,
-                "summary": STRING,
-                "state": {"type": "string", "enum": STATES},
-                "base_revision": _nullable(
-                    "integer",
-                    minimum=1,
-                    description="The revision its author started from (null for the first).",
-                ),
-            },
-        ),
-        "Diff": _object(
-            {
-                "from": INTEGER,
-                "to": INTEGER,
-                "ops": {
-                    "type": "array",
-                    "description": "Word-level changes from `from` to `to` (title, blank line, body).",
-                    # A pair [kind, text]. Not spelled with `prefixItems`: schemathesis 4.32
-                    # rewrites it to the draft-4 `items: [...]` and then fails to validate.
-                    "items": {
-                        "type": "array",
-                        "items": STRING,
-                        "minItems": 2,
-                        "maxItems": 2,
-                        "description": f"[kind, text]; the kind is one of: {', '.join(DIFF_OPS)}.",
-                    },
-                },
-            }
-        ),
-        "Comment": _object(
-            {
-                "id": ID,
-                "author": STRING,
-                "body": STRING,
-                "body_html": STRING,
-                "created_at": DATETIME,
-            }
-        ),
-        "Thread": _object(
-            {
-                "id": ID,
-                "recommendation": ID,
-                "revision": _nullable("integer", minimum=1, description="The revision the quote is from."),
-                "quote": _nullable("string"),
-                "passage_changed": {
-                    "type": "boolean",
-                    "description": "The quoted passage no longer appears in the current text.",
-                },
-                "resolved": BOOLEAN,
-                "resolved_by": _nullable("string"),
-                "resolved_at": NULLABLE_DATETIME,
-                "created_by": STRING,
-                "created_at": DATETIME,
-                "comments": {"type": "array", "items": _ref("Comment")},
-            }
-        ),
-        "ConflictCopy": _object(
-            {
-                "id": ID,
-                "recommendation": ID,
-                "base_revision": {"type": "integer", "minimum": 1},
-                "conflicting_revision": {"type": "integer", "minimum": 1},
-                "title": STRING,
-                "body": STRING,
-                "summary": STRING,
-                "created_at": DATETIME,
-                "discarded": BOOLEAN,
-            }
-        ),
-        "AuditEvent": _object(
-            {
-                "seq": {"type": "integer", "minimum": 1},
-                "occurred_at": DATETIME,
-                "actor": {"type": "string", "description": "A username, or `system` for the command line."},
-                "actor_agency": _nullable("string"),
-                "action": {"type": "string", "enum": [action.value for action in AuditAction]},
-                "recommendation": _nullable("integer", minimum=1),
-                "from_state": _nullable("string"),
-                "to_state": _nullable("string"),
-                "revision": _nullable("integer"),
-                "reason": _nullable("string"),
-                "payload": {"type": "object"},
-                "prev_hash": STRING,
-                "hash": STRING,
-                "withheld": {
-                    "type": "boolean",
-                    "description": "True when the reader may read every event but not this recommendation (an "
-                                   "administrator, a private draft of another agency): `reason` and a quoted passage "
-                                   "in `payload` are then null.",
-                },
-            }
-        ),
-        "Verification": _object(
-            {
-                "ok": BOOLEAN,
-                "events": {"type": "integer", "minimum": 0},
-                "head": _nullable("string", description="The hash of the last event; null for an empty log."),
-                "first_bad": _nullable("integer", description="The `seq` of the first event that does not match."),
-            }
-        ),
+    """The answer shapes (`shapes.py`), a page of each listed one, and the request bodies."""
+    answers = {shape.__name__: TypeAdapter(shape) for shape in shapes.ANSWERS}
+    pages = {
+        f"{item.__name__}Page": TypeAdapter(shapes.Page[item])  # type: ignore[valid-type]  # built at run time
+        for item in shapes.LISTED
     }
-    for name in ("Agency", "Process", "Recommendation", "RevisionSummary", "Thread", "AuditEvent"):
-        schemas[f"{name}Page"] = _page_of(name)
+    refs, definitions = TypeAdapter.json_schemas(
+        [(name, "serialization", adapter) for name, adapter in {**answers, **pages}.items()],
+        ref_template=REF_TEMPLATE,
+        schema_generator=_AnswerSchemas,
+    )
+    schemas: dict[str, Schema] = definitions["$defs"]
+    for name in pages:
+        # pydantic names a page of agencies `Page_Agency_`: name it as clients know it.
+        generated = refs[name, "serialization"]["$ref"].rsplit("/", 1)[1]
+        item = name.removesuffix("Page")
+        schemas[name] = {
+            **schemas.pop(generated),
+            "title": name,
+            "description": f"One page of {item} objects, in the order the list defines.",
+        }
     for model in requests.BODIES:
+        if model.__name__ in schemas:
+            raise ValueError(f"A request body and an answer are both named {model.__name__}.")
         schemas[model.__name__] = model.model_json_schema(ref_template=REF_TEMPLATE, schema_generator=_Untitled)
-    return schemas
+    return dict(sorted(schemas.items()))
 
 
 # -- components: responses and parameters --------------------------------------------------------
@@ -427,6 +176,9 @@ def _query(model: type[requests.Query]) -> list[dict[str, Any]]:
             parameter["example"] = examples[0]
         parameters.append(parameter)
     return parameters
+
+
+ID: Schema = {"type": "integer", "minimum": 1}
 
 
 def _path_id(name: str, description: str) -> dict[str, Any]:

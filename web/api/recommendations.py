@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Response, jsonify, url_for
+from flask import Response, jsonify
 
 from accord.workflow import services
 
@@ -69,11 +69,7 @@ def edit_recommendation(rec_id: int) -> tuple[Response, int] | Response:
             f"{copy.base_revision}, changing the same passages. Your text is kept as conflict "
             f"copy {copy.id}: compare, merge by hand and save again from revision "
             f"{outcome.recommendation.revision}.",
-            conflict={
-                "current_revision": outcome.recommendation.revision,
-                "your_text_saved_as": copy.id,
-                "conflict_copy_url": url_for("api.get_conflict_copy", copy_id=copy.id),
-            },
+            conflict=serializers.conflict_outcome(outcome.recommendation, copy),
         )
 
 
@@ -110,7 +106,7 @@ def diff(rec_id: int) -> Response:
     revisions = query(DiffQuery)
     with database().read() as session:
         ops = services.diff_revisions(session, actor(), rec_id, revisions.old, revisions.new)
-    return jsonify({"from": revisions.old, "to": revisions.new, "ops": [list(op) for op in ops]})
+    return jsonify(serializers.diff(revisions.old, revisions.new, ops))
 
 
 @blueprint.post("/recommendations/<int:rec_id>/approvals")
