@@ -19,8 +19,11 @@ from .context import database, me
 
 
 def _safe_next(target: str | None) -> str:
-    """Only a path on this site, never another host (an open redirect)."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+    r"""Only a path on this site, never another host (an open redirect). Browsers drop tabs
+    and line breaks from a URL and read a backslash as a slash, so "/<tab>/evil.example" and
+    "/\evil.example" lead off the site like "//evil.example": a target with a control
+    character or a backslash anywhere is refused."""
+    if target and target.startswith("/") and not target.startswith("//") and target.isprintable() and "\\" not in target:
         return target
     return url_for("pages.inbox")
 
