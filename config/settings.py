@@ -11,10 +11,13 @@
 
 In production (`ACCORD_ENV=production`) the application refuses to start, with one line
 saying why, when ACCORD_SECRET_KEY is missing, a known placeholder ("dev", "change-me",
-"secret", the example key of Flask's documentation, …), shorter than 32 characters or made of
-too few different characters. Nothing is generated there: several processes or hosts behind a
-load balancer must sign cookies with one key, and a key kept only on one host's disk is lost
-with it. Make one with `python -c 'import secrets; print(secrets.token_urlsafe(48))'`.
+"secret", the example key of Flask's documentation, …), shorter than 32 characters, or easier
+to guess than about 2^128 tries as zxcvbn estimates it (a sequence such as
+"abcdefghijklmnopqrstuvwxyz012345", a repeated word, a keyboard walk, or simply too few random
+characters: `secrets.token_urlsafe(32)` passes, `secrets.token_hex(16)` does not). Nothing
+is generated there: several processes or hosts behind a load balancer must sign cookies with
+one key, and a key kept only on one host's disk is lost with it. Make one with
+`python -c 'import secrets; print(secrets.token_urlsafe(48))'`.
 """
 
 from __future__ import annotations
@@ -34,8 +37,13 @@ ENVIRONMENTS = (DEVELOPMENT, PRODUCTION)
 DEFAULT_ANSWER_CACHE_MB = 32
 
 MIN_SECRET_KEY_LENGTH = 32
-#: Fewer different characters than this, and a key is a pattern, not a random string.
-MIN_SECRET_KEY_DISTINCT = 10
+#: The fewest guesses a production key may cost, as zxcvbn estimates them (log10): 10^38 is
+#: about 2^128. A key of secrets.token_urlsafe(32) estimates at 10^41 or more; sequences,
+#: repeats, keyboard walks and words at far fewer, whatever their length. zxcvbn counts a
+#: random character as ten guesses, so this also asks for at least 38 random characters.
+MIN_SECRET_KEY_GUESSES_LOG10 = 38
+#: zxcvbn reads at most this many characters (its own limit): a key is judged by its start.
+_ZXCVBN_MAX_LENGTH = 72
 
 #: Keys seen in tutorials, templates and `.env.example` files, compared lower-case with
 #: everything but letters and digits removed ("Change-Me!" is "changeme").
@@ -54,7 +62,7 @@ PLACEHOLDER_KEYS = frozenset({
 PLACEHOLDER_PREFIXES = ("changeme", "changethis", "replaceme", "yoursecret", "insecure", "notsecret", "pleasechange")
 
 _HOW_TO_MAKE_ONE = (
-    f"production needs a random key of at least {MIN_SECRET_KEY_LENGTH} characters "
+    "production needs a long random key "
     "(make one with: python -c 'import secrets; print(secrets.token_urlsafe(48))')"
 )
 
@@ -91,9 +99,18 @@ def secret_key_problem(key: str) -> str | None:
         return f"ACCORD_SECRET_KEY is a well-known placeholder; {_HOW_TO_MAKE_ONE}."
     if len(key) < MIN_SECRET_KEY_LENGTH:
         return f"ACCORD_SECRET_KEY is too short ({len(key)} characters); {_HOW_TO_MAKE_ONE}."
-    if len(set(key)) < MIN_SECRET_KEY_DISTINCT:
-        return f"ACCORD_SECRET_KEY is a pattern, not a random string; {_HOW_TO_MAKE_ONE}."
+    if _guesses_log10(key) < MIN_SECRET_KEY_GUESSES_LOG10:
+        return (
+            "ACCORD_SECRET_KEY is too easy to guess (a pattern, repeated words or too few random "
+            f"characters); {_HOW_TO_MAKE_ONE}."
+        )
     return None
+
+
+def _guesses_log10(key: str) -> float:
+    from zxcvbn import zxcvbn  # its word lists take a tenth of a second to load: only when asked
+
+    return float(zxcvbn(key[:_ZXCVBN_MAX_LENGTH], max_length=_ZXCVBN_MAX_LENGTH)["guesses_log10"])
 
 
 def _is_placeholder(squeezed: str) -> bool:

@@ -14,7 +14,7 @@ from accord.config.settings import ConfigurationError, Settings, secret_key_prob
 from accord.web import create_app
 from accord.web.cli import main
 
-GOOD_KEY = "kJ3v9-Qw_x7Zp2LmN8rT4yB6cF1hD5sG0aE"  # 35 characters of a real random key's alphabet
+GOOD_KEY = "Q6aLY-ogkEGA5jEEao8EbvC8tMu6T546SY1SzQGzemI"  # made by secrets.token_urlsafe(32)
 
 PLACEHOLDERS = [
     "dev", "development", "secret", "Secret-Key", "change-me", "CHANGE_ME", "changeme", "change me please",
@@ -68,18 +68,39 @@ def test_production_refuses_a_known_placeholder(tmp_path, key):
     with pytest.raises(ConfigurationError) as refused:
         create_app(production(key, tmp_path))
     message = str(refused.value)
-    assert "placeholder" in message or "too short" in message or "pattern" in message
+    assert "placeholder" in message or "too short" in message or "too easy to guess" in message
     assert len(key) < 8 or key not in message  # the key itself is never printed
 
 
 @pytest.mark.parametrize(("key", "problem"), [
     ("kJ3v9-Qw_x7Zp2LmN8rT4yB6c", "too short (25 characters)"),
-    ("ab" * 20, "a pattern"),
-    ("0123456701234567012345670123456701", "a pattern"),
+    ("ab" * 20, "too easy to guess"),
+    ("0123456701234567012345670123456701", "too easy to guess"),
 ])
 def test_production_refuses_a_short_or_patterned_key(tmp_path, key, problem):
     with pytest.raises(ConfigurationError, match=re.escape(problem)):
         production(key, tmp_path).check()
+
+
+#: Long enough, made of many different characters, and guessable all the same.
+GUESSABLE_KEYS = [
+    "abcdefghijklmnopqrstuvwxyz012345",  # the alphabet and the digits, in order
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789",
+    "qwertyuiopasdfghjklzxcvbnm1234567890",  # a keyboard walk
+    "correcthorsebatterystaple" * 2,  # a repeated phrase of dictionary words
+    "Tr0ub4dor&3Tr0ub4dor&3Tr0ub4dor&3",
+    "aB3$" * 10,
+    "df9pp1MZNnqm6s3_5Cz1JwlmtDUfgEkRyO9C",  # secrets.token_urlsafe(27): random, but too few characters
+    # secrets.token_hex(16): 2^128 possible keys, but zxcvbn counts ten guesses a character
+    "2f9c1d0e8b7a6c5d4e3f2a1b0c9d8e7f",
+]
+
+
+@pytest.mark.parametrize("key", GUESSABLE_KEYS)
+def test_production_refuses_a_guessable_key(tmp_path, key):
+    with pytest.raises(ConfigurationError, match="too easy to guess") as refused:
+        production(key, tmp_path).check()
+    assert key not in str(refused.value)
 
 
 def test_production_starts_with_a_real_key(tmp_path):
@@ -90,6 +111,13 @@ def test_production_starts_with_a_real_key(tmp_path):
         app = create_app(production(key, tmp_path, ACCORD_DATABASE_URL="sqlite://"))
         assert app.config["SECRET_KEY"] == key
     assert not (tmp_path / "secret_key").exists()
+
+
+def test_every_key_the_readme_suggests_passes():
+    """secrets.token_urlsafe(32) is the weakest suggestion: 100 of them all pass."""
+    import secrets
+
+    assert all(secret_key_problem(secrets.token_urlsafe(32)) is None for _ in range(100))
 
 
 def test_development_makes_up_a_key_once_and_keeps_it(tmp_path):
@@ -125,7 +153,7 @@ def test_accord_serve_refuses_the_demo_in_production(tmp_path, monkeypatch, caps
     """The demo accounts' password is in the README."""
     monkeypatch.setenv("ACCORD_ENV", "production")
     monkeypatch.setenv("ACCORD_INSTANCE_PATH", str(tmp_path / "instance"))
-    monkeypatch.setenv("ACCORD_SECRET_KEY", "x7Gq2LmN9pRt4VwY8zBc3DfH6jKs5Ue1")
+    monkeypatch.setenv("ACCORD_SECRET_KEY", GOOD_KEY)
     monkeypatch.delenv("ACCORD_DATABASE_URL", raising=False)
     assert main(["serve", "--demo", "--port", "1"]) == 2
     assert capsys.readouterr().err.strip() == (
