@@ -90,7 +90,20 @@ def serve(host: str, port: int, demo: bool, threads: int) -> None:
             _load_demo(database)
         app = create_app(settings, database=database)
         click.echo(f"Accord is serving on http://{host}:{port}/ (Ctrl+C to stop)", err=True)
-        waitress.serve(app, host=host, port=port, threads=threads, ident="Accord")
+        waitress.serve(app, host=host, port=port, threads=threads, ident="Accord", **waitress_proxy_options(settings))
+
+
+def waitress_proxy_options(settings: Settings) -> dict[str, object]:
+    """Waitress told of the same trusted proxies (ACCORD_PROXIES) as the application, whose
+    ProxyFix reads the same headers to the same result: waitress then keeps only the hops it
+    trusts in X-Forwarded-For and drops the other forwarding headers a client may have sent."""
+    if not settings.proxies:
+        return {}
+    return {
+        "trusted_proxy": "*",  # any peer: ACCORD_PROXIES says only proxies reach the server
+        "trusted_proxy_count": settings.proxies,
+        "trusted_proxy_headers": "x-forwarded-for x-forwarded-proto",
+    }
 
 
 # --- database and demo ---------------------------------------------------------------------

@@ -60,3 +60,43 @@ def test_serve_migrates_loads_the_demo_and_answers(served, fresh_database):
     assert health == {"ok": True, "schema": health["expected_schema"], "expected_schema": health["expected_schema"]}
     with fresh_database.read() as session:
         assert session.scalar(select(func.count()).select_from(User)) == len(demo.USERS)
+
+
+@pytest.mark.parametrize("application_reads_them_too", [False, True], ids=["waitress alone", "as served"])
+def test_serve_tells_waitress_of_the_trusted_proxies(fresh_database, tmp_path, application_reads_them_too):
+    """Behind one trusted proxy, waitress finds the client (the last address the proxy
+    appended, not what the client wrote before it), and the application, reading the same
+    headers as `accord serve` runs it, agrees."""
+    import threading
+    import urllib.error
+
+    import waitress
+
+    from accord.config.settings import Settings
+    from accord.web import create_app
+    from accord.web.cli import waitress_proxy_options
+    from accord.workflow.models import SignInFailure
+
+    settings = Settings.from_env({"ACCORD_INSTANCE_PATH": str(tmp_path), "ACCORD_PROXIES": "1"})
+    assert waitress_proxy_options(Settings.from_env({"ACCORD_INSTANCE_PATH": str(tmp_path)})) == {}
+    app_settings = settings if application_reads_them_too else Settings.from_env({"ACCORD_INSTANCE_PATH": str(tmp_path)})
+    server = waitress.create_server(create_app(app_settings, database=fresh_database), host="127.0.0.1", port=0,
+                                    threads=1, **waitress_proxy_options(settings))
+    runner = threading.Thread(target=server.run, daemon=True)
+    runner.start()
+    try:
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{server.effective_port}/api/v1/tokens", method="POST",
+            data=json.dumps({"username": "nobody", "password": "a wrong guess"}).encode(),
+            headers={"Content-Type": "application/json", "X-Forwarded-For": "192.0.2.1, 203.0.113.66"},
+        )
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(request, timeout=10)
+        refused.value.close()
+        assert refused.value.code == 401
+    finally:
+        server.close()
+        runner.join(timeout=10)
+    with fresh_database.read() as session:
+        assert session.scalars(select(SignInFailure.remote_addr)).all() == ["203.0.113.66"]
+
