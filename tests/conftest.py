@@ -25,6 +25,7 @@ from accord.workflow import passwords
 from accord.workflow.db import Database, make_engine
 
 from .factories import World, build_world
+from .helpers import Clock
 
 PG_ENV = "ACCORD_TEST_DATABASE_URL"
 
@@ -165,6 +166,12 @@ def fresh_database(database_server: DatabaseServer) -> Iterator[Database]:
     database = Database(database_server.new_database())
     yield database
     database.dispose()
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+    """Signing in's time, standing still until the test moves it (`clock.advance(seconds)`)."""
+    return Clock(monkeypatch)
 
 
 @pytest.fixture

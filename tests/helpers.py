@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -15,7 +17,9 @@ from accord.workflow.models import (
     Recommendation,
     Revision,
     Thread,
+    utcnow,
 )
+from accord.workflow.services import auth, sign_in_limits
 
 
 #: The tables the use cases write.
@@ -46,3 +50,17 @@ def snapshot(session: Session) -> dict[str, Any]:
 
 def events(session: Session) -> list[AuditEvent]:
     return list(session.scalars(select(AuditEvent).order_by(AuditEvent.seq)))
+
+
+class Clock:
+    """The time signing in sees (its limits, and the sessions and tokens it issues and checks),
+    standing still until a test moves it: a delay of one second is exactly one second, however
+    slow the machine."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.now: datetime = utcnow()
+        for module in (sign_in_limits, auth):
+            monkeypatch.setattr(module, "utcnow", lambda: self.now)
+
+    def advance(self, seconds: float) -> None:
+        self.now += timedelta(seconds=seconds)

@@ -37,11 +37,11 @@ AUDIT_TABLE = "audit_events"
 #: Tables written without an event of their own, each with the reason. None of them is ever
 #: read by a page whose answer is kept (tests/pages/test_answer_cache.py holds that).
 EXEMPT_TABLES: Mapping[str, str] = {
-    "sign_in_failures": "sign-in bookkeeping: failed attempts, counted to slow down guessing and "
-    "cleared by a success",
-    "api_tokens": "sessions and API tokens: a token's last use is noted as it is used (starting "
-    "and ending one writes its own event, ending all of a user's is part of the change that "
-    "ends them)",
+    "sign_in_failures": "sign-in bookkeeping: failed attempts, counted to slow down guessing, "
+    "cleared by a success and deleted once expired",
+    "api_tokens": "sessions and API tokens: a token's last use is noted as it is used, and those "
+    "expired or revoked are deleted by later sign-ins (starting and ending one writes its own "
+    "event, ending all of a user's is part of the change that ends them)",
     "alembic_version": "the schema's revision, written by migrations",
 }
 

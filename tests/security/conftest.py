@@ -19,7 +19,8 @@ from ..pages.conftest import PageClient
 def full_snapshot(session: Session) -> dict[str, Any]:
     """`helpers.snapshot` and the rest of what a request could change: agencies, users (their
     password hashes and status), processes, and which sessions and tokens are live. A token's
-    `last_used_at` is left out: it is bookkeeping, written (at most once a minute) by reads."""
+    `last_used_at` is left out: it is bookkeeping, written (at most once a minute) by reads;
+    so are dead tokens, which sign-ins delete a batch at a time."""
     state = snapshot(session)
     state["users"] = session.execute(
         select(User.id, User.username, User.display_name, User.password_hash, User.active).order_by(User.id)
@@ -27,7 +28,7 @@ def full_snapshot(session: Session) -> dict[str, Any]:
     state["agencies"] = session.execute(select(Agency.id, Agency.code, Agency.name).order_by(Agency.id)).all()
     state["processes"] = session.execute(select(Process.id, Process.title).order_by(Process.id)).all()
     state["tokens"] = session.execute(
-        select(Credential.id, Credential.revoked_at, Credential.expires_at).order_by(Credential.id)
+        select(Credential.id, Credential.expires_at).where(Credential.revoked_at.is_(None)).order_by(Credential.id)
     ).all()
     state["sign_in_failures"] = session.scalar(select(func.count()).select_from(SignInFailure))
     return state

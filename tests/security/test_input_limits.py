@@ -1,140 +1,23 @@
-"""What a hostile or clumsy client sends: guessed passwords (the sign-in limits), SQL
-metacharacters and absurd values in every filter of every list (never a 500: a 4xx with a
-sentence, or the right — often empty — result), ids that are not ids, and bodies over the
-2 MiB limit (413, on the API and the pages, changing nothing)."""
+"""What a hostile or clumsy client sends: SQL metacharacters and absurd values in every filter
+of every list (never a 500: a 4xx with a sentence, or the right — often empty — result), ids
+that are not ids, and bodies over the 2 MiB limit (413, on the API and the pages, changing
+nothing). Guessed passwords are tests/security/test_sign_in_limits.py."""
 
 from __future__ import annotations
 
 import io
 import re
-from datetime import timedelta
 from typing import Any
 
 import pytest
 from sqlalchemy import select
 
-from accord.config.settings import Settings
-from accord.web import create_app
 from accord.web.api.openapi import openapi_document
-from accord.workflow.models import SignInFailure, utcnow
-from accord.workflow.services.auth import FAILURE_WINDOW, MAX_FAILURES_PER_ADDRESS, MAX_FAILURES_PER_USERNAME
 from accord.workflow.states import State
 
 from ..factories import PASSWORD
 from .conftest import People, full_snapshot
 from .routes import build, routes
-
-# --- signing in: the limits -----------------------------------------------------------------------
-
-
-def sign_in_api(app, username: str, password: str, addr: str = "10.0.0.1", **headers: str):
-    return app.test_client().post("/api/v1/tokens", json={"username": username, "password": password},
-                                  environ_base={"REMOTE_ADDR": addr}, headers=headers)
-
-
-def sign_in_page(people: People, username: str, password: str, addr: str = "10.0.0.1"):
-    visitor = people.page(None)
-    token = visitor.csrf_token("/sign-in")
-    return visitor.client.post("/sign-in", data={"username": username, "password": password, "csrf_token": token},
-                               environ_base={"REMOTE_ADDR": addr})
-
-
-def test_the_limits_are_those_the_readme_states():
-    assert (MAX_FAILURES_PER_USERNAME, MAX_FAILURES_PER_ADDRESS, FAILURE_WINDOW) == (5, 20, timedelta(minutes=15))
-
-
-def test_the_page_and_the_api_count_failures_together(app, people: People):
-    for _ in range(3):
-        assert sign_in_page(people, "kg_expert", "wrong guess 1").status_code == 401
-    for _ in range(2):
-        assert sign_in_api(app, "kg_expert", "wrong guess 2").status_code == 401
-    assert sign_in_api(app, "kg_expert", PASSWORD).status_code == 429
-    assert sign_in_page(people, "kg_expert", PASSWORD).status_code == 429
-
-
-def test_spellings_of_a_name_count_as_one(app, people: People):
-    for name in ("kg_expert", "KG_EXPERT", " kg_expert ", "Kg_Expert", "kg_expert\t"):
-        assert sign_in_api(app, name, "wrong guess").status_code == 401
-    assert sign_in_api(app, "kg_expert", PASSWORD).status_code == 429
-
-
-def test_too_many_failures_from_one_address_stop_every_name(app, people: People):
-    for n in range(MAX_FAILURES_PER_ADDRESS):
-        assert sign_in_api(app, f"guess_{n}", "wrong guess", addr="10.9.9.9").status_code == 401
-    # Even a right password for a name never guessed, from that address…
-    assert sign_in_api(app, "uz_expert", PASSWORD, addr="10.9.9.9").status_code == 429
-    assert sign_in_page(people, "uz_expert", PASSWORD, addr="10.9.9.9").status_code == 429
-    # …and a forged X-Forwarded-For does not make it another address (no proxy is trusted).
-    assert sign_in_api(app, "uz_expert", PASSWORD, addr="10.9.9.9", **{"X-Forwarded-For": "192.0.2.7"}).status_code == 429
-    # Another address is not affected.
-    assert sign_in_api(app, "uz_expert", PASSWORD, addr="10.1.1.1").status_code == 201
-
-
-@pytest.fixture
-def behind_a_load_balancer(connection_database, tmp_path):
-    """The application behind one proxy that adds the client's address to X-Forwarded-For."""
-    settings = Settings.from_env({"ACCORD_INSTANCE_PATH": str(tmp_path), "ACCORD_PROXIES": "1"})
-    return create_app(settings, database=connection_database, TESTING=True)
-
-
-LOAD_BALANCER = "10.0.0.254"
-
-
-def test_behind_a_load_balancer_each_client_address_is_counted_on_its_own(behind_a_load_balancer, people: People):
-    def via(client: str, username: str, password: str):
-        return sign_in_api(behind_a_load_balancer, username, password, addr=LOAD_BALANCER,
-                           **{"X-Forwarded-For": client})
-
-    for n in range(MAX_FAILURES_PER_ADDRESS):
-        assert via("192.0.2.7", f"guess_{n}", "wrong guess").status_code == 401
-    assert via("192.0.2.7", "uz_expert", PASSWORD).status_code == 429
-    # A hop the client wrote itself is not trusted: only the one the load balancer added.
-    assert via("198.51.100.1, 192.0.2.7", "uz_expert", PASSWORD).status_code == 429
-    # Everyone else behind the same load balancer still signs in.
-    assert via("192.0.2.8", "uz_expert", PASSWORD).status_code == 201
-
-
-def test_behind_a_load_balancer_that_ends_https_the_session_cookie_is_secure(behind_a_load_balancer):
-    client = behind_a_load_balancer.test_client()
-    answer = client.get("/sign-in", environ_base={"REMOTE_ADDR": LOAD_BALANCER},
-                        headers={"X-Forwarded-For": "192.0.2.7", "X-Forwarded-Proto": "https"})
-    assert answer.status_code == 200 and "; Secure" in answer.headers["Set-Cookie"]
-    plain = behind_a_load_balancer.test_client().get("/sign-in", environ_base={"REMOTE_ADDR": LOAD_BALANCER})
-    assert "; Secure" not in plain.headers["Set-Cookie"]
-
-
-def test_while_limited_the_answer_does_not_tell_a_right_password(app, people):
-    for _ in range(MAX_FAILURES_PER_USERNAME):
-        sign_in_api(app, "kg_expert", "wrong guess")
-    right, wrong = sign_in_api(app, "kg_expert", PASSWORD), sign_in_api(app, "kg_expert", "still wrong")
-    assert right.status_code == wrong.status_code == 429
-    assert right.get_json() == wrong.get_json()
-
-
-def test_a_success_clears_the_names_count(app, people):
-    for _ in range(MAX_FAILURES_PER_USERNAME - 1):
-        sign_in_api(app, "kg_expert", "wrong guess")
-    assert sign_in_api(app, "kg_expert", PASSWORD).status_code == 201
-    for _ in range(MAX_FAILURES_PER_USERNAME - 1):
-        sign_in_api(app, "kg_expert", "wrong guess")
-    assert sign_in_api(app, "kg_expert", PASSWORD).status_code == 201
-
-
-def test_failures_older_than_the_window_do_not_count(app, people, session):
-    old = utcnow() - FAILURE_WINDOW - timedelta(seconds=5)
-    session.add_all(SignInFailure(username="kg_expert", remote_addr="10.0.0.1", occurred_at=old) for _ in range(50))
-    session.commit()
-    assert sign_in_api(app, "kg_expert", PASSWORD).status_code == 201
-
-
-def test_a_limited_sign_in_issues_nothing(app, people: People, session):
-    for _ in range(MAX_FAILURES_PER_USERNAME):
-        sign_in_api(app, "kg_expert", "wrong guess")
-    before = full_snapshot(session)
-    assert sign_in_api(app, "kg_expert", PASSWORD).status_code == 429
-    assert sign_in_page(people, "kg_expert", PASSWORD).status_code == 429
-    assert full_snapshot(session) == before
-
 
 # --- filters: SQL metacharacters and absurd values -------------------------------------------------
 

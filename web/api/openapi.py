@@ -151,6 +151,10 @@ def _responses() -> dict[str, Any]:
             "guard (`guard_failed`), a stale revision, or a lost race."
         ),
         "PayloadTooLarge": _error("The request body is larger than the server accepts."),
+        "UnsupportedMediaType": _error(
+            "The body is not sent as JSON: its Content-Type is not `application/json` "
+            "(`unsupported_media_type`)."
+        ),
         "Unprocessable": _error(
             "Well-formed but invalid values: an empty or too long text, an unknown agency, "
             "process, state or revision, a reason missing, a page out of range."
@@ -201,6 +205,7 @@ ERROR_RESPONSES = {
     404: "NotFound",
     409: "Conflict",
     413: "PayloadTooLarge",
+    415: "UnsupportedMediaType",
     422: "Unprocessable",
     503: "Unavailable",
 }
@@ -220,7 +225,7 @@ def _operation(
     extra: dict[int, Any] | None = None,
 ) -> dict[str, Any]:
     """One operation. Every authenticated one also answers 401 and 503; one that reads a JSON
-    body also answers 400 (malformed) and 413 (too large)."""
+    body also answers 400 (malformed), 413 (too large) and 415 (not sent as JSON)."""
     status, success_description, schema = success
     responses: dict[str, Any] = {str(status): {"description": success_description}}
     if schema is not None:
@@ -229,7 +234,7 @@ def _operation(
     if not public:
         codes.add(401)
     if body is not None:
-        codes |= {400, 413}
+        codes |= {400, 413, 415}
     for code in sorted(codes | set(extra or {})):
         if extra and code in extra:
             responses[str(code)] = extra[code]
@@ -258,8 +263,11 @@ def _paths() -> dict[str, Any]:
                 "Exchange a username and password for a bearer token",
                 tag="authentication",
                 description=(
-                    "Failed attempts are counted per username and per address; while too many "
-                    "stand, the answer is 429 with Retry-After, whatever the password."
+                    "Failed attempts slow down further attempts: for a username from one "
+                    "address after a few, and for an address after a room's worth; while a "
+                    "delay runs, the answer is 429 with Retry-After, whatever the password. "
+                    "The right password from an address that has not been failing is never "
+                    "delayed. The body must be sent as `application/json` (else 415)."
                 ),
                 body="TokenRequest",
                 public=True,

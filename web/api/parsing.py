@@ -20,14 +20,29 @@ _KINDS = {"int_type": "must be an integer", "string_type": "must be a string", "
 
 
 def json_body() -> dict[str, Any]:
-    """The request body as a JSON object (any content type is read as JSON)."""
+    """The request body as a JSON object, sent as JSON (`application/json`, or a `+json` type).
+
+    Any other type is refused (415) before anything is read: a web page can send text/plain
+    and form bodies to another site without asking it first (a "simple" cross-site request),
+    so reading those as JSON let any page the victim visited spend their sign-in attempts.
+    Sending JSON needs the site's consent, which the API never gives (no CORS).
+    """
+    if not request.is_json and _has_body():
+        raise ApiError(
+            "Send the body as JSON, with the header Content-Type: application/json.",
+            code="unsupported_media_type", status=415,
+        )
     try:
-        body = request.get_json(force=True, silent=True)
+        body = request.get_json(silent=True)
     except RecursionError:  # nested deeper than any real request: not a body we read
         body = None
     if not isinstance(body, dict):
         raise ApiError("The body must be a JSON object.", code="malformed_json")
     return body
+
+
+def _has_body() -> bool:
+    return bool(request.content_length) or "chunked" in request.headers.get("Transfer-Encoding", "").lower()
 
 
 def body(model: type[B]) -> B:

@@ -38,18 +38,24 @@ class Credential(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    #: Indexed, like revoked_at, for the sign-ins that delete dead tokens a batch at a time.
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
 
     user: Mapped[User] = relationship(lazy="joined", innerjoin=True)
 
 
 class SignInFailure(Base):
-    """A failed sign-in, kept for a while to slow down password guessing."""
+    """A failed sign-in, kept for a while to slow down password guessing
+    (`services.sign_in_limits`): counted by address (and name), deleted by age."""
 
     __tablename__ = "sign_in_failures"
-    __table_args__ = (Index(None, "username", "occurred_at"), Index(None, "remote_addr", "occurred_at"))
+    __table_args__ = (
+        Index(None, "username", "occurred_at"),
+        Index(None, "remote_addr", "occurred_at"),
+        Index(None, "occurred_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(64))

@@ -7,7 +7,6 @@ from .approvals import record_decision
 from .audit_log import last_change, list_events, verify
 from .auth import (
     authenticate,
-    check_sign_in_allowed,
     find_token,
     issue_token,
     needs_touch,
@@ -38,6 +37,7 @@ from .overview import (
     recommendation_overview,
 )
 from .reference import list_agencies, list_processes
+from .sign_in_limits import check_sign_in_allowed
 from .threads import add_comment, list_threads, reopen_thread, resolve_thread, start_thread
 
 __all__ = [

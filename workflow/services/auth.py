@@ -1,9 +1,13 @@
 """Signing in: checking a password, API tokens and browser sessions, slowing down password
 guessing; changing passwords.
 
-Failed sign-ins are counted per username and per address over a sliding window. An unknown
-username is counted and answered exactly like a wrong password, so neither the answer nor its
-timing tells which usernames exist. A wrong current password when changing one counts too.
+Guessing is slowed down, never locked out (`sign_in_limits`). An unknown username is counted
+and answered exactly like a wrong password, so neither the answer nor its timing tells which
+usernames exist. A wrong current password when changing one counts too.
+
+Sessions and tokens that have expired or been revoked are deleted a batch at a time by the
+sign-ins that follow, like expired failures: they are bookkeeping, not history (the audit log
+keeps their start and end).
 
 A new password ends every session and API token of its user (a copied cookie or a leaked
 token dies with the old password); the person who changed it stays signed in, on a fresh
@@ -16,30 +20,27 @@ import functools
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 
-from sqlalchemy import bindparam, delete, func, select, update
+from sqlalchemy import bindparam, delete, or_, select, update
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from .. import audit
 from .. import audit_payloads as payloads
 from ..actors import Actor
 from ..audit_actions import AuditAction
-from ..errors import InvalidInput, RateLimited, Unauthenticated
-from ..models import Credential, CredentialKind, SignInFailure, User, utcnow
+from ..errors import InvalidInput, Unauthenticated
+from ..models import Credential, CredentialKind, User, utcnow
 from ..passwords import check_password_policy, hash_password, needs_rehash, verify_password
 from ..policy import authorize_admin
 from ..validation import is_clean
+from .sign_in_limits import PRUNE_BATCH, check_sign_in_allowed, clear_failures, prune_failures, record_failure
 
 TOKEN_LIFETIME = timedelta(days=30)
 #: A browser session ends after this long, signed out or not.
 SESSION_LIFETIME = timedelta(hours=12)
 #: A token's last use is written at most this often, so reads do not all become writes.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
-
-FAILURE_WINDOW = timedelta(minutes=15)
-MAX_FAILURES_PER_USERNAME = 5
-MAX_FAILURES_PER_ADDRESS = 20
 
 WRONG_CREDENTIALS = "The username or password is not correct."
 WRONG_CURRENT_PASSWORD = "The current password is not correct."
@@ -83,41 +84,37 @@ def _dummy_hash() -> str:
     return hash_password("not a real password, only time spent")
 
 
-def check_sign_in_allowed(session: Session, username: str, remote_addr: str) -> None:
-    """Raise RateLimited while too many recent failures stand against the name or address."""
-    now = utcnow()
-    since = now - FAILURE_WINDOW
-    for column, value, limit in (
-        (SignInFailure.username, _normal(username), MAX_FAILURES_PER_USERNAME),
-        (SignInFailure.remote_addr, remote_addr, MAX_FAILURES_PER_ADDRESS),
-    ):
-        count, oldest = session.execute(
-            select(func.count(), func.min(SignInFailure.occurred_at)).where(
-                column == value, SignInFailure.occurred_at > since
-            )
-        ).one()
-        if count >= limit:
-            oldest = _aware(oldest)
-            retry_after = max(1, int((oldest + FAILURE_WINDOW - now).total_seconds()) + 1)
-            raise RateLimited(
-                f"Too many failed sign-ins; try again in {_minutes(retry_after)}.",
-                retry_after=retry_after,
-            )
-
-
 def sign_in(session: Session, username: str, password: str, *, remote_addr: str) -> User | None:
     """The user with these credentials, or None after recording the failure (the caller
-    commits it, then answers with WRONG_CREDENTIALS). RateLimited while guessing goes on."""
+    commits it, then answers with WRONG_CREDENTIALS). RateLimited, with nothing checked or
+    recorded, while a delay runs for this name from this address or for this address."""
     check_sign_in_allowed(session, username, remote_addr)
+    prune_failures(session)
+    prune_dead_credentials(session)
     user = authenticate(session, username, password)
     if user is None:
-        session.add(SignInFailure(
-            username=_normal(username)[:64], remote_addr=remote_addr[:64], occurred_at=utcnow()
-        ))
-        session.flush()
+        record_failure(session, username, remote_addr)
         return None
-    session.execute(delete(SignInFailure).where(SignInFailure.username == user.username))
+    clear_failures(session, user.username, remote_addr)
     return user
+
+
+def prune_dead_credentials(session: Session) -> int:
+    """Delete up to PRUNE_BATCH sessions and tokens that have expired or been revoked (they
+    can never be used again); how many went. Rows another transaction is deleting meanwhile
+    are skipped (PostgreSQL), not waited for."""
+    now = utcnow()
+    dead = (
+        select(Credential.id)
+        .where(or_(Credential.expires_at <= now, Credential.revoked_at.is_not(None)))
+        .limit(PRUNE_BATCH)
+        .with_for_update(skip_locked=True)
+        .scalar_subquery()
+    )
+    result = session.execute(
+        delete(Credential).where(Credential.id.in_(dead)).execution_options(synchronize_session=False)
+    )
+    return result.rowcount or 0
 
 
 #: Audit actions for starting and ending each kind of token.
@@ -237,8 +234,7 @@ def change_password(
         raise Unauthenticated("Sign in first.", code="unauthenticated")
     check_sign_in_allowed(session, user.username, remote_addr)
     if not isinstance(current_password, str) or not verify_password(user.password_hash, current_password):
-        session.add(SignInFailure(username=user.username, remote_addr=remote_addr[:64], occurred_at=utcnow()))
-        session.flush()
+        record_failure(session, user.username, remote_addr)
         return None
     if not isinstance(new_password, str):
         raise InvalidInput("The new password must be text.", code="invalid_type")
@@ -246,7 +242,7 @@ def change_password(
         raise InvalidInput("The new password is the current one; choose another.", code="same_password")
     check_password_policy(new_password, username=user.username)
     user.password_hash = hash_password(new_password)
-    session.execute(delete(SignInFailure).where(SignInFailure.username == user.username))
+    clear_failures(session, user.username, remote_addr)
     ended = revoke_all_tokens(session, user.id)
     audit.record(
         session, user, AuditAction.user_password_change, payload=payloads.password_set(user.username, ended)
@@ -274,22 +270,3 @@ def set_password(session: Session, actor: Actor, *, username: str, new_password:
         session, actor, AuditAction.user_set_password, payload=payloads.password_set(user.username, ended)
     )
     return ended
-
-
-def _normal(username: str) -> str:
-    """The key failures are counted under: the name as typed, made storable (a NUL or a lone
-    surrogate is written escaped, so even such guesses are counted and limited)."""
-    name = str(username).strip().lower()
-    return name if is_clean(name) else name.encode("unicode_escape").decode("ascii")
-
-
-def _aware(moment: datetime) -> datetime:
-    # func.min() skips the column's type on some drivers: SQLite hands back a naive string.
-    if isinstance(moment, str):
-        moment = datetime.fromisoformat(moment)
-    return moment if moment.tzinfo else moment.replace(tzinfo=utcnow().tzinfo)
-
-
-def _minutes(seconds: int) -> str:
-    minutes = -(-seconds // 60)
-    return f"{minutes} minute{'s' if minutes != 1 else ''}"
