@@ -7,8 +7,11 @@ states come from the state machine declaration (`workflow.states`); this table o
 What a person may *see* is `workflow.visibility`'s to say; this module builds on it.
 
 A refusal is judged in a fixed order, so the answer never leaks more than the actor may know:
-not visible → NotFound; no grant for the actor's roles and agency → PermissionDenied; a grant,
-but not in this state (or a guard fails) → Conflict.
+not visible → NotFound; visible to the actor as an auditor only, not to their agency (another
+agency's private draft), or no grant for the actor's roles and agency → PermissionDenied; a
+grant, but not in this state (or a guard fails) → Conflict. Every grant rests on the agency
+seeing the recommendation: an auditor's reading right never becomes a writing right, even for
+an account that also holds a drafting role.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from .actors import Actor
 from .errors import Conflict, NotFound, PermissionDenied
 from .models import Process, Recommendation, Role
 from .states import TERMINAL_STATES, State, Transition, failed_guard, is_valid_from
-from .visibility import can_see
+from .visibility import agency_sees, can_see
 
 
 class Action(enum.StrEnum):
@@ -182,6 +185,10 @@ def authorize(actor: Actor, rec: Recommendation, action: Action) -> None:
     """
     if not can_see(actor, rec):
         raise NotFound("No such recommendation.")
+    if not agency_sees(actor, rec):
+        raise PermissionDenied(
+            f"Auditors read another agency's private draft, but may not {_verb(action)} it.",
+        )
     grants = _matching_grants(actor, rec, action)
     if not grants:
         who = " or ".join(g.describe() for g in POLICY[action])
@@ -195,7 +202,7 @@ def authorize(actor: Actor, rec: Recommendation, action: Action) -> None:
 
 def is_allowed(actor: Actor, rec: Recommendation, action: Action) -> bool:
     """Whether `action` would be accepted now, guards included (those that need no input)."""
-    if not can_see(actor, rec):
+    if not agency_sees(actor, rec):  # what only an auditor reads, nobody acts on
         return False
     return _allowed(actor, rec, action, relations(actor, rec), actor.roles)
 
@@ -229,7 +236,7 @@ def allowed_actions(actor: Actor, rec: Recommendation) -> list[str]:
 
     `is_allowed` for each listed action, with visibility, relations and roles judged once (a
     list of a hundred recommendations asks this a hundred times)."""
-    if not can_see(actor, rec):
+    if not agency_sees(actor, rec):  # what only an auditor reads, nobody acts on
         return []
     mine, roles = relations(actor, rec), actor.roles
     return [action.value for action in LISTED_ACTIONS if _allowed(actor, rec, action, mine, roles)]

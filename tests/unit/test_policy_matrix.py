@@ -10,6 +10,7 @@ from __future__ import annotations
 import pytest
 
 from accord.workflow import services
+from accord.workflow.actors import SYSTEM
 from accord.workflow.errors import Conflict, NotFound, PermissionDenied
 from accord.workflow.models import AuditEvent
 from accord.workflow.policy import allowed_actions
@@ -26,12 +27,12 @@ from ..design import (
     move_to,
     visible,
 )
-from ..factories import USERS
+from ..factories import PASSWORD, USERS
 from ..helpers import snapshot
 
 
-def perform(session, world, action: str, user: str, rec, thread_id: int, merge_target_id: int | None):
-    actor = world[user]
+def perform(session, world, action: str, user, rec, thread_id: int, merge_target_id: int | None):
+    actor = world[user] if isinstance(user, str) else user
     if action == "edit":
         return services.edit_recommendation(
             session, actor, rec.id, title=rec.title, body=rec.body + "\n\nOne more sentence.",
@@ -108,3 +109,36 @@ def test_refused_action_writes_no_event(session, world):
         services.perform_transition(session, world["kz_approver"], rec.id, "submit")
     session.rollback()
     assert session.query(AuditEvent).count() == count
+
+
+@pytest.mark.parametrize(("role", "agency"), [
+    ("national_expert", "KG-BS"), ("approver", "KG-BS"),  # an addressed agency
+    ("national_expert", "UZ-CS"),  # an agency that only takes part
+    ("eu_expert", "LV-SBG"),
+])
+def test_an_auditor_who_also_drafts_reads_a_private_draft_but_acts_on_nothing(session, world, role, agency):
+    """The auditor's reading right does not become a writing right: every action on another
+    agency's private draft is refused (403) and changes nothing; once the draft is submitted,
+    the drafting role acts as it always did."""
+    actor = services.add_user(session, SYSTEM, username=f"auditing_{role}_{agency[:2].lower()}",
+                              agency_code=agency, roles=["auditor", role], password=PASSWORD)
+    rec = world.draft(session)
+    thread = services.start_thread(session, world["kz_expert"], rec.id, body="Opening remark.")
+    session.commit()
+    assert services.get_recommendation(session, actor, rec.id).id == rec.id
+    assert [t.id for t in services.list_threads(session, actor, rec.id).items] == [thread.id]
+    assert allowed_actions(actor, rec) == []
+    before = snapshot(session)
+    for action in ACTIONS:
+        with pytest.raises(PermissionDenied, match="Auditors read another agency's private draft"):
+            perform(session, world, action, actor, rec, thread.id, None)
+        session.rollback()
+        with pytest.raises(PermissionDenied):
+            services.add_comment(session, actor, thread.id, body="A reply.")
+        session.rollback()
+    assert snapshot(session) == before
+    services.perform_transition(session, world["kz_expert"], rec.id, "submit")
+    session.commit()
+    assert "comment" in allowed_actions(actor, rec)
+    services.add_comment(session, actor, thread.id, body="Now that it is submitted.")
+    services.resolve_thread(session, actor, thread.id)
