@@ -26,12 +26,13 @@ class StatementCounter:
         event.remove(self.engine, "before_cursor_execute", self)
 
 
-def statements(api, connection, path: str, as_: str = "kg_approver") -> int:
+def statements(api, connection, path: str, as_: str = "kg_approver", *, method: str = "GET",
+               status: int = 200, **kwargs) -> int:
     api.get("/me", as_=as_)  # signs in and records the token's first use, which is a write
     answer_cache(api.client.application).clear()  # measure the making of the answer, not a kept one
     with StatementCounter(connection.engine) as counter:
-        answer = api.get(path, as_=as_)
-    assert answer.status_code == 200, answer.json
+        answer = api.call(method, path, as_=as_, **kwargs)
+    assert answer.status_code == status, answer.json
     return counter.count
 
 
@@ -89,3 +90,27 @@ def test_the_audit_list_does_not_grow(api, connection, session, world):
         world.bring_to(session, State.adopted)
     session.commit()
     assert statements(api, connection, "/audit?per_page=200", as_="auditor") == few
+
+
+@pytest.mark.parametrize(("method", "path", "body"), [
+    ("GET", "/recommendations/{rec}", None),
+    ("GET", "/recommendations/{rec}/revisions", None),
+    ("GET", "/recommendations/{rec}/threads", None),
+    ("GET", "/recommendations/{rec}/diff?from=1&to=1", None),
+    ("PUT", "/recommendations/{rec}", {"title": "T", "body": "B", "base_revision": 1}),
+    ("POST", "/recommendations/{rec}/threads", {"body": "Hm."}),
+    ("POST", "/threads/{thread}/comments", {"body": "Hm."}),
+    ("POST", "/threads/{thread}/resolve", None),
+])
+def test_another_agencys_private_draft_costs_what_a_missing_id_costs(api, connection, session, world, method, path, body):
+    """Visibility is part of the first query: nothing more is read for a draft one may not see
+    than for an id that does not exist, so neither the count nor the time tells them apart."""
+    draft = world.draft(session)
+    thread = services.start_thread(session, world["kz_expert"], draft.id, body="Our own remark.")
+    session.commit()
+    kwargs = {"json": body} if body is not None else {}
+    hidden, missing = (
+        statements(api, connection, path.format(rec=rec, thread=thr), method=method, status=404, **kwargs)
+        for rec, thr in ((draft.id, thread.id), (999_999, 999_999))
+    )
+    assert hidden == missing

@@ -13,7 +13,7 @@ from ..errors import Conflict, InvalidInput, NotFound
 from ..models import Comment, Revision, Thread, utcnow
 from ..policy import Action, authorize
 from ..validation import clean_comment, clean_quote, fits_db_int
-from ..visibility import can_see
+from ..visibility import can_see, visibility_of
 from ._common import Page, load_recommendation, paginate, render_ahead, rendered_html
 
 
@@ -88,11 +88,15 @@ def start_thread(
 def _load_thread(session: Session, actor: Actor, thread_id: int) -> Thread:
     if not fits_db_int(thread_id):
         raise NotFound("No such thread.")
+    # Visibility is part of the query: a thread of a hidden draft costs what a missing one does.
+    visible, parameters = visibility_of(actor)
     thread = session.scalars(
         select(Thread)
-        .where(Thread.id == thread_id)
+        .join(Thread.recommendation)
+        .where(Thread.id == thread_id, visible)
         .with_for_update(of=Thread, key_share=True)  # see load_recommendation
-        .execution_options(populate_existing=True)
+        .execution_options(populate_existing=True),
+        parameters,
     ).unique().one_or_none()
     if thread is None or not can_see(actor, thread.recommendation):
         raise NotFound("No such thread.")
