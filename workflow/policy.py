@@ -83,7 +83,9 @@ class Grant:
         return f"{article} {role} {where}"
 
 
-def _grants(roles: Iterable[Role], relation: Relation, states: frozenset[State] | None = None):
+def _grants(
+    roles: Iterable[Role], relation: Relation, states: frozenset[State] | None = None
+) -> tuple[Grant, ...]:
     return tuple(Grant(role, relation, states) for role in roles)
 
 

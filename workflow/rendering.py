@@ -224,13 +224,13 @@ class _WorkMeter(Extension):
 
     def extendMarkdown(self, md: markdown.Markdown) -> None:  # noqa: N802 (library API)
         # Registered last, so it sees the processors every other extension added.
-        for processor in md.preprocessors:
-            processor.run = self._metered_lines(processor.run)
+        for preprocessor in md.preprocessors:
+            _shadow_method(preprocessor, "run", self._metered_lines(preprocessor.run))
         for processor in md.parser.blockprocessors:
-            processor.test = self._metered_block_test(processor.test)
-            processor.run = self._metered_block_run(processor.run)
+            _shadow_method(processor, "test", self._metered_block_test(processor.test))
+            _shadow_method(processor, "run", self._metered_block_run(processor.run))
         for pattern in md.inlinePatterns:
-            pattern.getCompiledRegExp = self._metered_regex(pattern.getCompiledRegExp)
+            _shadow_method(pattern, "getCompiledRegExp", self._metered_regex(pattern.getCompiledRegExp))
 
     def _metered_lines(self, run: Callable[[list[str]], list[str]]) -> Callable[[list[str]], list[str]]:
         def metered(lines: list[str]) -> list[str]:
@@ -255,6 +255,12 @@ class _WorkMeter(Extension):
 
     def _metered_regex(self, compiled: Callable[[], re.Pattern[str]]) -> Callable[[], _MeteredPattern]:
         return lambda: _MeteredPattern(compiled(), self)
+
+
+def _shadow_method(instance: object, name: str, replacement: Callable[..., Any]) -> None:
+    """Replaces one method of one of Markdown's processor objects (an attribute of the instance
+    shadows its class's method); the class and its other instances are untouched."""
+    setattr(instance, name, replacement)
 
 
 #: Rebuilding a text node around a match is a copy in C, several times cheaper per character

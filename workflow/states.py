@@ -14,7 +14,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from transitions import EventData, Machine
 
@@ -74,7 +74,8 @@ class Guard:
     needs_input: bool = False
 
     def __call__(self, event: EventData) -> bool:
-        return self.predicate(event.model, event.kwargs)
+        # fire() is the machine's only way in, and it passes a Recommendation.
+        return self.predicate(cast("Recommendation", event.model), event.kwargs)
 
 
 def _has_title(rec: Recommendation, _: dict[str, Any]) -> bool:

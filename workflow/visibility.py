@@ -91,7 +91,7 @@ def published_clause() -> ColumnElement[bool]:
     return and_(Recommendation.state != State.draft, Recommendation.submitted_at.is_not(None))
 
 
-def visible_recommendations(actor: Actor) -> Select[tuple[Recommendation]]:
+def visible_recommendations(actor: Actor) -> Select[Recommendation]:
     return select(Recommendation).where(visible_clause(actor))
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import Any, Generic, Literal, TypeVar, TypeVarTuple, Unpack, overload
 
-from sqlalchemy import ColumnElement, Select, bindparam, func, inspect, select
+from sqlalchemy import ColumnElement, Row, Select, bindparam, func, inspect, select
 from sqlalchemy.orm import Session, defaultload, lazyload, load_only, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -19,6 +19,7 @@ from ..models import Agency, Approval, Process, Recommendation, process_agencies
 from ..visibility import can_see, visibility_of
 
 T = TypeVar("T")
+Ts = TypeVarTuple("Ts")
 
 MAX_PER_PAGE = 200
 
@@ -58,10 +59,20 @@ class Page(Generic[T]):
     total: int
 
 
+@overload
 def paginate(
-    session: Session, stmt: Select[tuple[T]], *, page: int, per_page: int, rows: bool = False,
-    count: Select[tuple[int]] | None = None,
-) -> Page[T]:
+    session: Session, stmt: Select[T], *, page: int, per_page: int, rows: Literal[False] = False,
+    count: Select[int] | None = None,
+) -> Page[T]: ...
+@overload
+def paginate(
+    session: Session, stmt: Select[Unpack[Ts]], *, page: int, per_page: int, rows: Literal[True],
+    count: Select[int] | None = None,
+) -> Page[Row[Unpack[Ts]]]: ...
+def paginate(
+    session: Session, stmt: Select[Unpack[tuple[Any, ...]]], *, page: int, per_page: int, rows: bool = False,
+    count: Select[int] | None = None,
+) -> Page[Any]:
     """One page of `stmt`'s results and their total; with `rows`, plain rows of the columns
     it selects (not ORM objects); `count`, when given, counts the same rows more cheaply
     than `stmt` as a subquery."""

@@ -5,8 +5,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from enum import StrEnum
+from typing import TypeVar
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from .. import audit
@@ -14,20 +16,22 @@ from .. import audit_payloads as payloads
 from ..actors import Actor
 from ..audit_actions import AuditAction
 from ..errors import Conflict, InvalidInput
-from ..models import ROLE_AGENCY_KINDS, Agency, AgencyKind, Process, Role, User, UserRole
+from ..models import ROLE_AGENCY_KINDS, Agency, AgencyKind, Base, Process, Role, User, UserRole
 from ..passwords import check_password_policy, hash_password
 from ..policy import authorize_admin
 from ..validation import clean_name, is_clean
 from ._common import Page, paginate
 from .auth import revoke_all_tokens
 
+E = TypeVar("E", bound=StrEnum)
+
 _AGENCY_CODE = re.compile(r"^[A-Z0-9][A-Z0-9-]{1,31}$")
 _USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{2,63}$")
 
 
-def _enum(enum_type: type, value: object, what: str):
+def _enum(enum_type: type[E], value: object, what: str) -> E:
     try:
-        return enum_type(value)
+        return enum_type(str(value))
     except ValueError:
         choices = ", ".join(member.value for member in enum_type)
         raise InvalidInput(f"Unknown {what} {value!r}; one of: {choices}.", code=f"unknown_{what}") from None
@@ -178,7 +182,7 @@ class AdminOverview:
 def admin_overview(session: Session, actor: Actor) -> AdminOverview:
     authorize_admin(actor)
 
-    def count(*where: object, of: object) -> int:
+    def count(*where: ColumnElement[bool], of: type[Base]) -> int:
         return session.scalar(select(func.count()).select_from(of).where(*where)) or 0
 
     return AdminOverview(

@@ -69,7 +69,7 @@ class EventFilters:
             except (OverflowError, ValueError):
                 raise InvalidInput(f"The {name} time is out of range.", code="invalid_time") from None
 
-    def apply(self, stmt: Select[tuple[AuditEvent]]) -> Select[tuple[AuditEvent]]:
+    def apply(self, stmt: Select[AuditEvent]) -> Select[AuditEvent]:
         if self.recommendation is not None:
             stmt = stmt.where(AuditEvent.recommendation_id == self.recommendation)
         if self.actor_name:
@@ -176,12 +176,11 @@ def read_log(
         session, filters.apply(select(AuditEvent)).order_by(AuditEvent.seq), page=page, per_page=per_page
     ))
     actions = session.scalars(select(AuditEvent.action).distinct().order_by(AuditEvent.action)).all()
-    agencies = session.scalars(
-        select(AuditEvent.actor_agency)
-        .where(AuditEvent.actor_agency.is_not(None))
-        .distinct()
-        .order_by(AuditEvent.actor_agency)
-    ).all()
+    agencies = [
+        code
+        for code in session.scalars(select(AuditEvent.actor_agency).distinct().order_by(AuditEvent.actor_agency))
+        if code is not None  # the system's events
+    ]
     verification = audit.verify_chain(session) if verify else None
     return LogReading(verification, events, actions, agencies)
 

@@ -21,8 +21,9 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any, cast
 
-from sqlalchemy import bindparam, delete, or_, select, update
+from sqlalchemy import CursorResult, bindparam, delete, or_, select, update
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from .. import audit
@@ -186,12 +187,13 @@ def revoke_all_tokens(session: Session, user_id: int) -> int:
     Written as one UPDATE, without an audit event of its own: the change that calls for it
     (a new password, a disabled account) is the event, and says how many ended.
     """
-    result = session.execute(
+    # An UPDATE's result is a CursorResult, which has the row count (Session.execute says Result).
+    result = cast(CursorResult[Any], session.execute(
         update(Credential)
         .where(Credential.user_id == user_id, Credential.revoked_at.is_(None), Credential.expires_at > utcnow())
         .values(revoked_at=utcnow())
         .execution_options(synchronize_session=False)
-    )
+    ))
     return result.rowcount or 0
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import Row, bindparam, func, select
 from sqlalchemy.orm import Session, aliased
@@ -81,7 +80,7 @@ class Overview:
     #: The workflow decisions taken on it so far (transitions, with their reasons), oldest first:
     #: rows of the audit events' columns (seq, occurred_at, actor, actor_agency, action,
     #: from_state, to_state, revision, reason).
-    decisions: list[Row[Any]]
+    decisions: list[Row[int, datetime, str, str | None, str, str | None, str | None, int | None, str | None]]
 
     def needs_reason(self, action: str) -> bool:
         return action in {t.value for t in REASON_REQUIRED}
@@ -193,9 +192,9 @@ class ProcessListing:
     #: Whether the actor may draft a recommendation in this process.
     can_create: bool
 
-    def by_state(self) -> list[tuple[State, list[Recommendation]]]:
+    def by_state(self) -> list[tuple[State, list[ListedRecommendation]]]:
         """The page's recommendations grouped by state, in the order of the workflow."""
-        groups = {state: [] for state in State}
+        groups: dict[State, list[ListedRecommendation]] = {state: [] for state in State}
         for rec in self.page.items:
             groups[rec.state].append(rec)
         return [(state, recs) for state, recs in groups.items() if recs]

@@ -13,7 +13,7 @@ from .. import audit
 from .. import audit_payloads as payloads
 from ..actors import Actor
 from ..audit_actions import AuditAction
-from ..diffing import word_diff
+from ..diffing import DiffOp, word_diff
 from ..errors import Conflict, InvalidInput, NotFound
 from ..merging import merge_field, merge_texts
 from ..models import Agency, ConflictCopy, Process, Recommendation, Revision, content_hash, utcnow
@@ -109,7 +109,7 @@ def create_recommendation(
     addressed = _agencies_by_code(session, addressed_agencies, process)
     assert actor.agency is not None  # authorize_create admits only members of an agency
     # The actor may come from another session (a login cache): use this session's own rows.
-    proposing = session.get(Agency, actor.agency.id)
+    proposing = session.get_one(Agency, actor.agency.id)
     if proposing not in addressed:
         addressed.append(proposing)
     addressed.sort(key=lambda agency: agency.code)  # as the relationship loads them
@@ -410,7 +410,7 @@ def get_revision(session: Session, actor: Actor, rec_id: int, number: int) -> Re
 
 def diff_revisions(
     session: Session, actor: Actor, rec_id: int, old: int, new: int
-) -> list[tuple[str, str]]:
+) -> list[DiffOp]:
     """Word-level changes from revision `old` to revision `new` (title and body)."""
     rec = load_recommendation(session, actor, rec_id)
     a, b = _revision(session, rec, old), _revision(session, rec, new)
