@@ -112,8 +112,10 @@ class _Story:
             base_revision=rec.revision, summary=summary,
         )
 
-    def act(self, by: str, rec: Recommendation, action: str, **kwargs: object) -> None:
-        services.perform_transition(self.session, self.people[by], rec.id, action, **kwargs)
+    def act(
+        self, by: str, rec: Recommendation, action: str, *, reason: str | None = None, into: int | None = None
+    ) -> None:
+        services.perform_transition(self.session, self.people[by], rec.id, action, reason=reason, into=into)
 
     def decide(self, by: str, rec: Recommendation, decision: str, reason: str | None = None) -> None:
         services.record_decision(

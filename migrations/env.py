@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from alembic import context
+from alembic.autogenerate.api import AutogenContext
 from sqlalchemy import Connection
 
 from accord.workflow.db import make_engine
@@ -15,7 +16,7 @@ config = context.config
 target_metadata = Base.metadata
 
 
-def _render_item(type_: str, obj: Any, autogen_context: Any) -> str | bool:
+def _render_item(type_: str, obj: Any, autogen_context: AutogenContext) -> str | Literal[False]:
     """Write Accord's column types as plain SQLAlchemy ones, so migrations never import the
     application (a migration must keep working when the models change)."""
     if type_ == "type" and isinstance(obj, UTCDateTime):
@@ -41,7 +42,10 @@ def run_migrations_online() -> None:
         with context.begin_transaction():
             context.run_migrations()
         return
-    engine = make_engine(config.get_main_option("sqlalchemy.url"))
+    url = config.get_main_option("sqlalchemy.url")
+    if url is None:  # accord.migrations.schema always names the database
+        raise SystemExit("No database named to migrate: run `accord db upgrade`.")
+    engine = make_engine(url)
     with engine.connect() as connection:
         _configure(connection)
         with context.begin_transaction():

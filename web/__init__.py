@@ -5,12 +5,17 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask
+from flask.json.provider import DefaultJSONProvider
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from accord.config.settings import Settings
 from accord.workflow.db import Database
 
 from . import answer_cache, api, errors, i18n, pages, security, status
+
+
+class _FieldOrderJSON(DefaultJSONProvider):
+    sort_keys = False  # keep the field order of docs/api.md
 
 
 def create_app(settings: Settings | None = None, database: Database | None = None, **overrides: Any) -> Flask:
@@ -22,7 +27,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         # Behind a load balancer every request comes from its address: take the client's
         # (for the sign-in limits) and scheme (for Secure cookies) from the trusted hops only.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.proxies, x_proto=settings.proxies)  # type: ignore[method-assign]
-    app.json.sort_keys = False  # keep the field order of docs/api.md
+    app.json = _FieldOrderJSON(app)
     app.extensions["accord.database"] = database or Database(
         settings.database_url, strict_audit=not settings.production
     )

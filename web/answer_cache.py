@@ -43,7 +43,8 @@ from accord.workflow.actors import Actor
 
 EXTENSION = "accord.answer_cache"
 
-Key = tuple[str, str, int, str]
+#: (endpoint, address, the viewer's id or None for a visitor, language)
+Key = tuple[str, str, int | None, str]
 
 #: Path and query string, in characters, beyond which an answer is not kept. Accord's own links
 #: (filters, pages, a diff's two numbers) stay within a few hundred; anything longer is made
@@ -150,7 +151,8 @@ def kept_while_unchanged(viewer: Callable[[], Actor]) -> Callable[[Callable[...,
                 cache.put(key, _keep(response, change, cache))
             return response
 
-        wrapper.keeps_answers = True  # type: ignore[attr-defined]  (for the tests that list them)
+        # For the tests that list them (mypy knows no attributes of functions beyond their own).
+        wrapper.keeps_answers = True  # type: ignore[attr-defined]
         return wrapper
 
     return decorator

@@ -32,7 +32,8 @@ def init_app(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale, default_translation_directories="translations")
     app.jinja_env.globals["get_locale"] = get_locale
     # The same callables Flask-Babel installs, on the catalogue found once per request.
-    app.jinja_env.install_gettext_callables(
+    # jinja2.ext.i18n adds this method to the environment at run time (Environment.extend).
+    app.jinja_env.install_gettext_callables(  # type: ignore[attr-defined]
         gettext=lambda s: request_translations().ugettext(s),
         ngettext=lambda s, p, n: request_translations().ungettext(s, p, n),
         newstyle=True,

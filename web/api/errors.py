@@ -5,7 +5,7 @@ for every path under /api/; this module holds only its shape and the API's own r
 from __future__ import annotations
 
 from flask import Flask, Response, jsonify
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from .shapes import Error
 
@@ -46,7 +46,7 @@ def http_error_response(error: HTTPException) -> Response:
     """An HTTP error (404, 405, 413, …) as the API answers it: JSON, with Allow for a 405."""
     code, message = HTTP_CODES.get(error.code or 500, ("error", error.description or "Error."))
     response = error_response(error.code or 500, code, message)
-    if error.code == 405 and getattr(error, "valid_methods", None):
+    if isinstance(error, MethodNotAllowed) and error.valid_methods:
         response.headers["Allow"] = ", ".join(error.valid_methods)
     return response
 
