@@ -22,6 +22,7 @@ one key, and a key kept only on one host's disk is lost with it. Make one with
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import secrets
@@ -203,10 +204,8 @@ def _kept_key(path: Path) -> str:
             os.fsync(file.fileno())
         if path.exists() and not _read_key(path):
             path.unlink(missing_ok=True)  # empty: left by an older version's interrupted start
-        try:
+        with contextlib.suppress(FileExistsError):  # another process made it meanwhile: use theirs
             os.link(temporary, path)
-        except FileExistsError:
-            pass  # another process made it meanwhile: use theirs
     finally:
         os.unlink(temporary)
     return _read_key(path)

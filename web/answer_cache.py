@@ -165,7 +165,7 @@ _PLAIN_HEADERS = frozenset({"content-type", "content-length"})
 def _keepable(response: Response) -> bool:
     """A whole 200 answer with nothing but a body and its type (no cookie, download name, …)."""
     return (response.status_code == 200 and not response.direct_passthrough
-            and all(name.lower() in _PLAIN_HEADERS for name in response.headers.keys()))
+            and all(name.lower() in _PLAIN_HEADERS for name, _ in response.headers))
 
 
 def _keep(response: Response, change: int, cache: AnswerCache) -> Kept:

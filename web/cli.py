@@ -303,9 +303,8 @@ def audit_verify() -> None:
               help="File to write (default: standard output).")
 def audit_export(fmt: str, output: Path | None) -> None:
     """Export every event, in order, as JSON lines or CSV."""
-    with _database() as database, database.read() as session:
-        with _output(output) as out:
-            count = audit.export_events(audit.iter_events(session), out, fmt)
+    with _database() as database, database.read() as session, _output(output) as out:
+        count = audit.export_events(audit.iter_events(session), out, fmt)
     click.echo(f"Exported {count} events.", err=True)
 
 

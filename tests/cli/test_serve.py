@@ -48,7 +48,7 @@ def served(fresh_database, tmp_path):
                     break
             except OSError:
                 if process.poll() is not None or time.monotonic() > deadline:
-                    raise AssertionError(f"accord serve did not come up: {log.read_text()}")
+                    raise AssertionError(f"accord serve did not come up: {log.read_text()}") from None
                 time.sleep(0.2)
     finally:
         process.terminate()

@@ -58,8 +58,8 @@ def test_two_people_firing_the_same_transition_one_wins(world_db):
     for _ in range(5):
         rec_id = _create(world_db, State.national_review)
         outcomes = run_together(world_db, [
-            lambda s: services.perform_transition(s, _user(s, "kz_approver"), rec_id, "endorse").state,
-            lambda s: services.perform_transition(s, _user(s, "kz_approver"), rec_id, "endorse").state,
+            lambda s, rec_id=rec_id: services.perform_transition(s, _user(s, "kz_approver"), rec_id, "endorse").state,
+            lambda s, rec_id=rec_id: services.perform_transition(s, _user(s, "kz_approver"), rec_id, "endorse").state,
         ])
         wins = [o for o in outcomes if o == State.expert_consolidation]
         losses = [o for o in outcomes if isinstance(o, Conflict)]

@@ -7,6 +7,7 @@ breaks at once and new ones are refused (the port is closed) until `restore()` l
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import threading
 
@@ -92,10 +93,8 @@ class Proxy:
 
 
 def _close(sock: socket.socket) -> None:
-    try:
+    with contextlib.suppress(OSError):
         sock.shutdown(socket.SHUT_RDWR)
-    except OSError:
-        pass
     sock.close()
 
 

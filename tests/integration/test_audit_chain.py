@@ -3,6 +3,7 @@ the history it vouches for; verification names the first event that does not mat
 
 from __future__ import annotations
 
+import itertools
 import json
 import sqlite3
 
@@ -31,7 +32,7 @@ def test_every_change_appends_one_linked_event(session, world):
         "create", "submit", "endorse", "approve", "approve", "adopt"
     ]
     assert all(e.recommendation_id == rec.id for e in chain[before:])
-    for previous, event in zip(chain, chain[1:]):
+    for previous, event in itertools.pairwise(chain):
         assert event.seq == previous.seq + 1
         assert event.prev_hash == previous.hash
     adopt = chain[-1]
@@ -68,9 +69,8 @@ def rows(database, table: str) -> list:
 
 def assert_refused(database, table: str, sql: str) -> None:
     before = rows(database, table)
-    with pytest.raises(DatabaseError, match="append-only"):
-        with database.engine.begin() as connection:
-            connection.execute(text(sql))
+    with pytest.raises(DatabaseError, match="append-only"), database.engine.begin() as connection:
+        connection.execute(text(sql))
     assert rows(database, table) == before
 
 
@@ -98,7 +98,7 @@ def populated(fresh_database):
 @pytest.mark.parametrize("table", IMMUTABLE)
 def test_the_database_refuses_to_rewrite_history(populated, dialect, table):
     attacks = SQLITE_ATTACKS if dialect == "sqlite" else PG_ATTACKS
-    for name, sql in attacks.items():
+    for sql in attacks.values():
         assert_refused(populated, table, sql.format(t=table, c=COLUMN[table], pk=PRIMARY_KEY[table]))
 
 

@@ -137,7 +137,7 @@ class Person:
             while time.monotonic() < deadline:
                 self.step(step)
                 step += 1
-        except Exception as failure:  # a client bug or a broken answer: reported, not hidden
+        except Exception as failure:  # noqa: BLE001  (a client bug or a broken answer: reported, not hidden)
             self.unexpected.append(f"{self.username}: {type(failure).__name__}: {failure}")
         finally:
             self.client.close()

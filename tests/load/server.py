@@ -6,6 +6,7 @@ workers too, whatever happens to the run (`served` kills the group in a `finally
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import signal
@@ -144,10 +145,8 @@ def stop(process: subprocess.Popen[bytes]) -> None:
     except ProcessLookupError:
         pass
     except subprocess.TimeoutExpired:
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
         process.wait(timeout=5)
 
 

@@ -343,7 +343,7 @@ def test_kept_answers_are_always_the_answers_of_a_server_without_the_cache(fresh
     walk, watch = random.Random(20261128), random.Random(1)
     cache = answer_cache(app)
     steps = []
-    for step in range(50):
+    for _ in range(50):
         steps.append(_one_change(walk, people, world, rec_ids, revisions))
         for observer in watch.sample(OBSERVERS, 2):
             for kind, address in _addresses(world.process.id, rec_ids, revisions):

@@ -314,21 +314,21 @@ def merge_title(base: str, mine: str, theirs: str) -> str | None:
 def _replacements_only(base: list[str], side: list[str]) -> bool:
     """Whether `side` differs from `base` only by paragraphs replaced in place (no paragraph
     added, removed or moved). Paragraphs the machine writes are unique, so this is exact."""
-    return len(side) == len(base) and all(s == b or s not in base for s, b in zip(side, base))
+    return len(side) == len(base) and all(s == b or s not in base for s, b in zip(side, base, strict=True))
 
 
 def merge_body(base: str, mine: str, theirs: str) -> tuple[str, str | None]:
     """What a three-way merge of paragraphs must give: ("clean", text), ("conflict", None), or,
     where the engine's line-level algorithm may reasonably go either way (paragraphs added or
     removed), ("either", None) — then a clean result is checked by `lossless`."""
-    if mine == base or mine == theirs:
+    if mine in (base, theirs):
         return "clean", theirs
     if theirs == base:
         return "clean", mine
     p, m, t = paragraphs(base), paragraphs(mine), paragraphs(theirs)
     if _replacements_only(p, m) and _replacements_only(p, t):
         out = []
-        for b, x, y in zip(p, m, t):
+        for b, x, y in zip(p, m, t, strict=True):
             if x == b:
                 out.append(y)
             elif y in (b, x):
@@ -606,7 +606,7 @@ class WorkflowMachine(RuleBasedStateMachine):
             outcome = type(error)
             if before is not None and (after := dump(self.db)) != before:
                 changed = [name for name in before if before[name] != after[name]]
-                raise Mismatch(f"{describe}: refused with {error.code}, yet changed {changed}")
+                raise Mismatch(f"{describe}: refused with {error.code}, yet changed {changed}") from error
             value = error
         else:
             outcome = OK
@@ -1445,7 +1445,7 @@ class WorkflowMachine(RuleBasedStateMachine):
         want = [(a, r, u) for a, r, u, _ in expected]
         if found != want:
             raise Mismatch(f"the step wrote events {found}, expected {want}")
-        for event_, (_, rec_id, username, checks) in zip(new, expected):
+        for event_, (_, rec_id, username, checks) in zip(new, expected, strict=True):
             self.chain.append((event_.seq, rec_id))
             if rec_id is not None:
                 self.recs_model[rec_id].events.append((event_.seq, event_.action))

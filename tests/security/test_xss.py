@@ -299,7 +299,7 @@ ENTRY_SAMPLE = ["<script>alert(1)</script>", '" onmouseover="alert(1)', "</texta
 
 def test_texts_typed_in_the_api_come_back_as_typed(people: People, world, session):
     problems = []
-    for n, payload in enumerate(ENTRY_SAMPLE):
+    for payload in ENTRY_SAMPLE:
         api = lambda method, path, user="kz_expert", **body: people.request(user, method, f"/api/v1{path}", json=body)  # noqa: E731
         created = api("POST", "/recommendations", process=world.process.id, title=payload, body=payload,
                       summary=payload, addressed_agencies=["KG-BS"])

@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Generic, Literal, TypeVar, TypeVarTuple, Unpack, overload
+from typing import Any, Generic, Literal, TypeVar, TypeVarTuple, overload
 
 from sqlalchemy import ColumnElement, Row, Select, bindparam, func, inspect, select
 from sqlalchemy.orm import Session, defaultload, lazyload, load_only, selectinload
@@ -66,11 +66,11 @@ def paginate(
 ) -> Page[T]: ...
 @overload
 def paginate(
-    session: Session, stmt: Select[Unpack[Ts]], *, page: int, per_page: int, rows: Literal[True],
+    session: Session, stmt: Select[*Ts], *, page: int, per_page: int, rows: Literal[True],
     count: Select[int] | None = None,
-) -> Page[Row[Unpack[Ts]]]: ...
+) -> Page[Row[*Ts]]: ...
 def paginate(
-    session: Session, stmt: Select[Unpack[tuple[Any, ...]]], *, page: int, per_page: int, rows: bool = False,
+    session: Session, stmt: Select[*tuple[Any, ...]], *, page: int, per_page: int, rows: bool = False,
     count: Select[int] | None = None,
 ) -> Page[Any]:
     """One page of `stmt`'s results and their total; with `rows`, plain rows of the columns

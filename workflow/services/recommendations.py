@@ -270,7 +270,7 @@ def perform_transition(
         transition = Transition(action)
     except ValueError:
         known = ", ".join(t.value for t in Transition)
-        raise InvalidInput(f"Unknown action {action!r}; one of: {known}.", code="unknown_action")
+        raise InvalidInput(f"Unknown action {action!r}; one of: {known}.", code="unknown_action") from None
     rec = load_recommendation(session, actor, rec_id, lock=True)
     authorize(actor, rec, Action(transition.value))
     reason = clean_reason(reason, required=transition in REASON_REQUIRED)
