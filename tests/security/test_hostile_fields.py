@@ -59,11 +59,11 @@ class RecordingDict(ImmutableMultiDict):
         self._note(key)
         return super().__contains__(key)
 
-    def get(self, key, default=None, type=None):  # noqa: A002  (werkzeug's signature)
+    def get(self, key, default=None, type=None):  # werkzeug's signature
         self._note(key)
         return super().get(key, default, type)
 
-    def getlist(self, key, type=None):  # noqa: A002
+    def getlist(self, key, type=None):
         self._note(key)
         return super().getlist(key, type)
 

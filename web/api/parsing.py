@@ -73,6 +73,7 @@ def _refusal(error: ErrorDetails, what: str, *, missing_code: str) -> ApiError:
     if any(isinstance(part, int) for part in error["loc"]):  # an item of a list
         return ApiError(f"The {what} {name!r} must be a list of strings.", code="wrong_type")
     # Our own checks (requests._integer, _time) name their code and say what is wrong.
-    code = error["type"] if error["type"] in ("wrong_type", "out_of_range") else "wrong_type"
-    said = error["msg"] if error["type"] in ("wrong_type", "out_of_range") else _KINDS.get(error["type"], "is not valid")
+    ours = error["type"] in ("wrong_type", "out_of_range")
+    code = error["type"] if ours else "wrong_type"
+    said = error["msg"] if ours else _KINDS.get(error["type"], "is not valid")
     return ApiError(f"The {what} {name!r} {said}.", code=code)

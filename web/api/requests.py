@@ -33,8 +33,13 @@ def _values(enum: Any) -> list[str]:
     return [member.value for member in enum]
 
 
-def text(max_length: int) -> Any:
-    return Annotated[str, documented("string", maxLength=max_length)]
+# Texts, each with the longest length the engine accepts (documented; the engine checks it).
+Title = Annotated[str, documented("string", maxLength=MAX_TITLE)]
+BodyText = Annotated[str, documented("string", maxLength=MAX_BODY)]
+Summary = Annotated[str, documented("string", maxLength=MAX_SUMMARY)]
+Reason = Annotated[str, documented("string", maxLength=MAX_REASON)]
+CommentText = Annotated[str, documented("string", maxLength=MAX_COMMENT)]
+Quote = Annotated[str, documented("string", maxLength=MAX_QUOTE)]
 
 
 # -- request bodies ------------------------------------------------------------------------------
@@ -74,12 +79,12 @@ class NewRecommendation(Body):
     }]})
 
     process_id: int = Field(alias="process", description="The id of a process the caller's agency takes part in.")
-    title: text(MAX_TITLE)
-    body: text(MAX_BODY) | None = Field("", description="Markdown; empty when absent.")
+    title: Title
+    body: BodyText | None = Field("", description="Markdown; empty when absent.")
     addressed_agencies: list[str] | None = Field(
         [], description="Agency codes; the proposing agency is always added."
     )
-    summary: text(MAX_SUMMARY) | None = ""
+    summary: Summary | None = ""
 
 
 class RecommendationEdit(Body):
@@ -90,10 +95,10 @@ class RecommendationEdit(Body):
         "summary": "Monthly meetings",
     }]})
 
-    title: text(MAX_TITLE)
-    body: text(MAX_BODY)
+    title: Title
+    body: BodyText
     base_revision: int = Field(description="The revision the new text was started from.")
-    summary: text(MAX_SUMMARY) | None = ""
+    summary: Summary | None = ""
 
 
 class TransitionRequest(Body):
@@ -104,7 +109,7 @@ class TransitionRequest(Body):
     ]})
 
     action: Annotated[str, documented("string", enum=_values(Transition))]
-    reason: text(MAX_REASON) | None = Field(None, description="Required for request_changes, return and withdraw.")
+    reason: Reason | None = Field(None, description="Required for request_changes, return and withdraw.")
     into: int | None = Field(None, description="merge only: the recommendation to merge into.")
 
 
@@ -116,7 +121,7 @@ class DecisionRequest(Body):
 
     decision: Annotated[str, documented("string", enum=_values(Decision))]
     revision: int = Field(description="Must be the current revision.")
-    reason: text(MAX_REASON) | None = Field(None, description="Required to object.")
+    reason: Reason | None = Field(None, description="Required to object.")
 
 
 class NewThread(Body):
@@ -124,15 +129,17 @@ class NewThread(Body):
         {"body": "Could small crossing points meet monthly instead?", "quote": "meets weekly"}
     ]})
 
-    body: text(MAX_COMMENT)
+    body: CommentText
     revision: int | None = Field(None, description="The revision the quote is from (default: current).")
-    quote: text(MAX_QUOTE) | None = Field(None, description="A passage of that revision.")
+    quote: Quote | None = Field(None, description="A passage of that revision.")
 
 
 class NewComment(Body):
-    model_config = ConfigDict(json_schema_extra={"examples": [{"body": "Agreed in principle; I will propose wording."}]})
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"body": "Agreed in principle; I will propose wording."}]}
+    )
 
-    body: text(MAX_COMMENT)
+    body: CommentText
 
 
 BODIES: tuple[type[Body], ...] = (

@@ -10,7 +10,7 @@ typed is refused, never guessed at.
 from __future__ import annotations
 
 import re
-from typing import overload
+from typing import Literal, overload
 
 from flask_babel import LazyString
 from flask_babel import gettext as _
@@ -19,9 +19,13 @@ from accord.workflow.errors import InvalidInput
 from accord.workflow.validation import DB_INT_MAX
 
 #: Plain ASCII digits, at most as many as the largest number accepted has.
-_DIGITS = re.compile(r"[0-9]{1,%d}" % len(str(DB_INT_MAX)))
+_DIGITS = re.compile(r"[0-9]{1,%d}" % len(str(DB_INT_MAX)))  # noqa: UP031  (the braces are the pattern's)
 
 
+@overload
+def whole_number(
+    raw: str | None, label: str | LazyString, *, default: int | None = None, required: Literal[True]
+) -> int: ...
 @overload
 def whole_number(raw: str | None, label: str | LazyString, *, default: int, required: bool = False) -> int: ...
 @overload

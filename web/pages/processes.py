@@ -39,7 +39,9 @@ def process(process_id: int) -> ResponseReturnValue:
     }
     page = whole_number(request.args.get("page"), _l("The page"), default=1)
     with database().read() as session:
-        listing = services.process_listing(session, me(), process_id, **filters, page=page)
+        listing = services.process_listing(
+            session, me(), process_id, state=filters["state"], agency=filters["agency"], q=filters["q"], page=page
+        )
         return render_template("pages/process.html", listing=listing, filters=filters, states=list(State),
                                # each row's link: one url_for, not a hundred
                                recs_url=url_for("pages.recommendation", rec_id=0).removesuffix("/0"))
@@ -49,11 +51,9 @@ def process(process_id: int) -> ResponseReturnValue:
 @login_required
 def new_recommendation(process_id: int) -> ResponseReturnValue:
     """Draft a new recommendation for my agency in this process."""
-    form = {
-        "title": request.form.get("title", ""),
-        "body": request.form.get("body", ""),
-        "addressed": request.form.getlist("addressed"),
-    }
+    title, body = request.form.get("title", ""), request.form.get("body", "")
+    addressed = request.form.getlist("addressed")
+    form = {"title": title, "body": body, "addressed": addressed}
     if request.method == "GET":
         with database().read() as session:
             process = services.new_recommendation_form(session, me(), process_id)
@@ -64,8 +64,7 @@ def new_recommendation(process_id: int) -> ResponseReturnValue:
             # one that does not exist, is not found, whatever was posted.
             services.new_recommendation_form(session, me(), process_id)
             rec = services.create_recommendation(
-                session, me(), process_id=process_id, title=form["title"], body=form["body"],
-                addressed_agencies=form["addressed"],
+                session, me(), process_id=process_id, title=title, body=body, addressed_agencies=addressed,
             )
             rec_id = rec.id
     except InvalidInput as error:

@@ -88,7 +88,8 @@ class EditorForm:
     title: str
     body: str
     summary: str
-    base_revision: int
+    #: A number, or the field exactly as posted when a refused save shows the form again.
+    base_revision: int | str
     preview_html: str
     copy: ConflictCopy | None = None
     comparison: TextComparison | None = None
