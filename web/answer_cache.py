@@ -2,13 +2,14 @@
 
 Every change to Accord's data writes at least one audit event in the change's own transaction
 (`workflow.audit_rule` refuses, or in production logs, a commit without one; the tables it
-exempts are never read by a kept view), and sequence numbers only grow (`services.last_change`). So a read view that depends on nothing
-but the data, the person asking, their language and the address gives the same answer until
-that number moves. Such views are marked `@kept_while_unchanged(viewer)`: their 200 answers are
-kept under (view, address, person, language) with the number beside them, and served again
-while a one-row lookup still finds the same number. Sign-in, the visibility rules and the
-policy are still applied: the person's session is checked before the view runs, and the person
-is part of the key (their agency and roles are data, covered by the number).
+exempts are never read by a kept view), and sequence numbers only grow
+(`services.last_change`). So a read view that depends on nothing but the data, the person
+asking, their language and the address gives the same answer until that number moves. Such
+views are marked `@kept_while_unchanged(viewer)`: their 200 answers are kept under (view,
+address, person, language) with the number beside them, and served again while a one-row
+lookup still finds the same number. Sign-in, the visibility rules and the policy are still
+applied: the person's session is checked before the view runs, and the person is part of the
+key (their agency and roles are data, covered by the number).
 
 Why this is safe without reading the number and the answer in one transaction: the number is
 read first, the answer after, so a kept answer is never older than the number it is kept

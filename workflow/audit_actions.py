@@ -13,7 +13,7 @@ import enum
 from collections.abc import Mapping
 
 
-def N_(message: str) -> str:
+def N_(message: str) -> str:  # noqa: N802  (gettext's name for a marker, which babel.cfg looks for)
     """Marks an English text for the translators' catalogue; it is translated where shown."""
     return message
 
@@ -23,7 +23,9 @@ class AuditAction(enum.StrEnum):
 
     label: str
 
-    def __new__(cls, value: str, label: str) -> AuditAction:
+    # `label` has a default only so that AuditAction(value), the lookup of a member by its
+    # value, type-checks (mypy reads it as a call of __new__); every member names its label.
+    def __new__(cls, value: str, label: str = "") -> AuditAction:
         member = str.__new__(cls, value)
         member._value_ = value
         member.label = label

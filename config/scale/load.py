@@ -16,7 +16,9 @@ from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from accord.workflow.audit_actions import AuditAction
-from accord.workflow.models import Process, Recommendation, content_hash, process_agencies, recommendation_addressees, utcnow
+from accord.workflow.models import (
+    Process, Recommendation, content_hash, process_agencies, recommendation_addressees, utcnow,
+)
 from accord.workflow.rendering import render_markdown
 from accord.workflow import audit_payloads as payloads
 from accord.workflow.states import TRANSITIONS, State
@@ -150,7 +152,7 @@ class _Writer:
             pid = self.rows.next_id("processes")
             process_ids.append(pid)
             clean = clean_name(title, "title", limit=300)
-            self.connection.execute(insert(Process.__table__), [{"id": pid, "title": clean, "created_at": created}])
+            self.connection.execute(insert(Process), [{"id": pid, "title": clean, "created_at": created}])
             self.connection.execute(
                 insert(process_agencies),
                 [{"process_id": pid, "agency_id": world.agency_ids[c]} for c in sorted(set(codes))],
@@ -173,9 +175,9 @@ class _Writer:
             addressees += [{"recommendation_id": rec.id, "agency_id": world.agency_ids[c]}
                            for c in rec.life.addressed]
             if len(rows) >= r.BATCH:
-                self.rows.insert(Recommendation.__table__, rows)
+                self.rows.insert(Recommendation, rows)
                 rows = []
-        self.rows.insert(Recommendation.__table__, rows)
+        self.rows.insert(Recommendation, rows)
         for chunk in range(0, len(addressees), r.BATCH):
             self.connection.execute(insert(recommendation_addressees), addressees[chunk : chunk + r.BATCH])
 

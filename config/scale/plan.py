@@ -127,7 +127,9 @@ class _Life:
         return self.rng.choice(self.eu_experts)
 
     # the steps
-    def step(self, action: AuditAction, actor: str, *, gap: tuple[int, int] = (10 * 60, 3 * DAY), **details: Any) -> Step:
+    def step(
+        self, action: AuditAction, actor: str, *, gap: tuple[int, int] = (10 * 60, 3 * DAY), **details: Any
+    ) -> Step:
         self.t += self.rng.randint(*gap)
         step = Step(self.t, self.index, len(self.steps), action, actor, revision=self.revision, **details)
         self.steps.append(step)
@@ -304,6 +306,7 @@ class Plan:
             return
         target = rng.choice(candidates)
         start, end = rng.choice(target.windows)
+        assert start is not None  # a window always has its start; only its end may be open
         end = end if end is not None else start + 30 * DAY
         if end - start < 3:
             return

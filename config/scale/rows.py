@@ -9,9 +9,9 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Table, insert, text
+from sqlalchemy import Connection, insert, text
 
-from accord.workflow.models import Approval, AuditEvent, Comment, Revision, Thread
+from accord.workflow.models import Approval, AuditEvent, Base, Comment, Revision, Thread
 
 #: Rows per executemany; the buffers are written (in foreign-key order) when they hold this many.
 BATCH = 5_000
@@ -19,12 +19,12 @@ BATCH = 5_000
 TABLES_WITH_IDS = ("processes", "recommendations", "revisions", "threads", "comments", "approvals")
 
 #: The buffered tables, in the order they are written (each refers only to those before it).
-BUFFERED: tuple[tuple[str, Table], ...] = (
-    ("threads", Thread.__table__),
-    ("comments", Comment.__table__),
-    ("revisions", Revision.__table__),
-    ("approvals", Approval.__table__),
-    ("audit_events", AuditEvent.__table__),
+BUFFERED: tuple[tuple[str, type[Base]], ...] = (
+    ("threads", Thread),
+    ("comments", Comment),
+    ("revisions", Revision),
+    ("approvals", Approval),
+    ("audit_events", AuditEvent),
 )
 
 
@@ -61,15 +61,15 @@ class Rows:
         if self.buffered >= BATCH:
             self.flush()
 
-    def insert(self, table: Table, rows: list[dict[str, Any]]) -> None:
-        """Write rows now (executemany), counting them as progress."""
+    def insert(self, model: type[Base], rows: list[dict[str, Any]]) -> None:
+        """Write rows of `model`'s table now (executemany), counting them as progress."""
         if rows:
-            self.connection.execute(insert(table), rows)
+            self.connection.execute(insert(model), rows)
             self.progress(len(rows))
 
     def flush(self) -> None:
-        for name, table in BUFFERED:
-            self.insert(table, self.buffers[name])
+        for name, model in BUFFERED:
+            self.insert(model, self.buffers[name])
             self.buffers[name] = []
         self.buffered = 0
 

@@ -74,7 +74,8 @@ class World:
             agency_ids={code: id_ for code, id_, _ in agencies},
             eu_agencies=frozenset(code for code, _, kind in agencies if kind == AgencyKind.eu),
             users={u.username: (u.id, u.agency.code, u.roles) for u in users if u.username in DEMO_PEOPLE},
-            demo_process_id=session.scalar(select(Process.id).where(Process.title == demo.PROCESS_TITLE)),
+            # refusal() has made sure the demo is there (data sets go only into the demo).
+            demo_process_id=session.scalars(select(Process.id).where(Process.title == demo.PROCESS_TITLE)).one(),
         )
 
 

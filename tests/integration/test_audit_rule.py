@@ -44,9 +44,8 @@ def test_a_service_that_forgets_its_event_is_refused_and_changes_nothing(world_d
     database, world, rec = world_database
     forget_events(monkeypatch)
     comments, events = count(database, Comment), count(database, AuditEvent)
-    with pytest.raises(UnauditedChange, match="changed comments, threads and appended no audit event"):
-        with database.write() as session:
-            services.start_thread(session, world["kz_expert"], rec.id, body="Forgotten.")
+    with pytest.raises(UnauditedChange, match="changed comments, threads and appended no audit event"), database.write() as session:
+        services.start_thread(session, world["kz_expert"], rec.id, body="Forgotten.")
     assert (count(database, Comment), count(database, AuditEvent)) == (comments, events)
 
 
@@ -55,9 +54,8 @@ def test_in_production_it_is_logged_as_an_error_and_the_change_stands(world_data
     production = Database(database.url, strict_audit=False)
     forget_events(monkeypatch)
     comments = count(database, Comment)
-    with caplog.at_level(logging.ERROR, logger="accord.audit"):
-        with production.write() as session:
-            services.start_thread(session, world["kz_expert"], rec.id, body="Forgotten, but kept.")
+    with caplog.at_level(logging.ERROR, logger="accord.audit"), production.write() as session:
+        services.start_thread(session, world["kz_expert"], rec.id, body="Forgotten, but kept.")
     production.dispose()
     assert count(database, Comment) == comments + 1
     assert [r.levelno for r in caplog.records] == [logging.ERROR]
@@ -73,9 +71,8 @@ def test_core_statements_and_plain_sql_count_as_changes(world_database):
         lambda s: s.execute(text("DELETE FROM user_roles WHERE user_id = (SELECT id FROM users WHERE username = 'admin')")),
     ]
     for change in changes:
-        with pytest.raises(UnauditedChange):
-            with database.write() as session:
-                change(session)
+        with pytest.raises(UnauditedChange), database.write() as session:
+            change(session)
     with database.read() as session:
         assert session.scalar(select(User.display_name).where(User.username == "kz_expert")) == "kz_expert"
 
@@ -149,9 +146,8 @@ def test_the_rule_is_on_for_the_tests_own_sessions(session: Session, connection_
     with pytest.raises(UnauditedChange):
         session.commit()
     session.rollback()
-    with pytest.raises(UnauditedChange):
-        with connection_database.write() as application:
-            application.add(Agency(code="XX-6", name="Application", country="Latvia", kind=AgencyKind.eu))
+    with pytest.raises(UnauditedChange), connection_database.write() as application:
+        application.add(Agency(code="XX-6", name="Application", country="Latvia", kind=AgencyKind.eu))
 
 
 def test_a_database_is_strict_unless_told_it_is_production(database_server):
