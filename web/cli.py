@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any, NoReturn, TypedDict
 
 import click
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
@@ -93,7 +93,13 @@ def serve(host: str, port: int, demo: bool, threads: int) -> None:
         waitress.serve(app, host=host, port=port, threads=threads, ident="Accord", **waitress_proxy_options(settings))
 
 
-def waitress_proxy_options(settings: Settings) -> dict[str, object]:
+class WaitressProxyOptions(TypedDict, total=False):
+    trusted_proxy: str
+    trusted_proxy_count: int
+    trusted_proxy_headers: str
+
+
+def waitress_proxy_options(settings: Settings) -> WaitressProxyOptions:
     """Waitress told of the same trusted proxies (ACCORD_PROXIES) as the application, whose
     ProxyFix reads the same headers to the same result: waitress then keeps only the hops it
     trusts in X-Forwarded-For and drops the other forwarding headers a client may have sent."""

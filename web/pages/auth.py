@@ -23,7 +23,8 @@ def _safe_next(target: str | None) -> str:
     and line breaks from a URL and read a backslash as a slash, so "/<tab>/evil.example" and
     "/\evil.example" lead off the site like "//evil.example": a target with a control
     character or a backslash anywhere is refused."""
-    if target and target.startswith("/") and not target.startswith("//") and target.isprintable() and "\\" not in target:
+    if (target and target.startswith("/") and not target.startswith("//") and target.isprintable()
+            and "\\" not in target):
         return target
     return url_for("pages.inbox")
 

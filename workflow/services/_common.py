@@ -102,7 +102,7 @@ _LOAD = select(Recommendation).where(Recommendation.id == bindparam("rec_id")).o
 
 
 @functools.cache
-def _visible_load(visible: ColumnElement[bool]) -> Select[tuple[Recommendation]]:
+def _visible_load(visible: ColumnElement[bool]) -> Select[Recommendation]:
     """`_LOAD` restricted to what the reader sees, one of `visibility_of`'s three clauses: the
     check is part of the first query, so another agency's private draft costs exactly what a
     missing id costs, and answers as fast."""

@@ -112,9 +112,9 @@ def prune_dead_credentials(session: Session) -> int:
         .with_for_update(skip_locked=True)
         .scalar_subquery()
     )
-    result = session.execute(
+    result = cast(CursorResult[Any], session.execute(  # a DELETE's result has its row count
         delete(Credential).where(Credential.id.in_(dead)).execution_options(synchronize_session=False)
-    )
+    ))
     return result.rowcount or 0
 
 

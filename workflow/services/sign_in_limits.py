@@ -25,8 +25,9 @@ import ipaddress
 import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any, cast
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import CursorResult, delete, func, select
 from sqlalchemy.orm import Session
 
 from ..errors import RateLimited
@@ -143,9 +144,9 @@ def prune_failures(session: Session) -> int:
         .with_for_update(skip_locked=True)
         .scalar_subquery()
     )
-    result = session.execute(
+    result = cast(CursorResult[Any], session.execute(  # a DELETE's result has its row count
         delete(SignInFailure).where(SignInFailure.id.in_(expired)).execution_options(synchronize_session=False)
-    )
+    ))
     return result.rowcount or 0
 
 
