@@ -21,7 +21,6 @@ from accord.workflow.models import (
 )
 from accord.workflow.services import auth, sign_in_limits
 
-
 #: The tables the use cases write.
 WRITTEN_TABLES = (Recommendation, Revision, Approval, Thread, Comment, ConflictCopy, AuditEvent)
 

@@ -15,12 +15,17 @@ from typing import Any
 from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
+from accord.workflow import audit_payloads as payloads
 from accord.workflow.audit_actions import AuditAction
 from accord.workflow.models import (
-    Process, Recommendation, content_hash, process_agencies, recommendation_addressees, utcnow,
+    Process,
+    Recommendation,
+    content_hash,
+    process_agencies,
+    recommendation_addressees,
+    utcnow,
 )
 from accord.workflow.rendering import render_markdown
-from accord.workflow import audit_payloads as payloads
 from accord.workflow.states import TRANSITIONS, State
 from accord.workflow.validation import clean_name, clean_summary
 

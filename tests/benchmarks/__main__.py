@@ -39,9 +39,9 @@ from pathlib import Path
 from sqlalchemy import text
 
 from accord.config.demo import DEMO_PASSWORD
-from tests.load.server import describe, served, server_env
 from accord.migrations import schema
 from accord.workflow.db import Database
+from tests.load.server import describe, served, server_env
 
 from . import floor, prepare
 from ._common import Figure

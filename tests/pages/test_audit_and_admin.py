@@ -22,6 +22,7 @@ from accord.workflow.states import State
 from ..helpers import events
 from .conftest import PageClient
 
+
 def text(response) -> str:
     return response.get_data(as_text=True)
 

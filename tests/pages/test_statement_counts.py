@@ -8,10 +8,9 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import event
 
+from accord.web.answer_cache import answer_cache
 from accord.workflow import services
 from accord.workflow.states import State
-
-from accord.web.answer_cache import answer_cache
 
 from ..factories import BODY, PASSWORD
 

@@ -30,8 +30,8 @@ from accord.workflow.services.sign_in_limits import (
 )
 
 from ..factories import PASSWORD
-from ..pages.conftest import PageClient
 from ..helpers import Clock
+from ..pages.conftest import PageClient
 from .conftest import People, full_snapshot
 
 VICTIM = "198.51.100.10"

@@ -7,7 +7,7 @@ from types import SimpleNamespace
 import pytest
 
 from accord.workflow.errors import Conflict
-from accord.workflow.states import MACHINE, Transition, State, fire, is_valid_from, source_states
+from accord.workflow.states import MACHINE, State, Transition, fire, is_valid_from, source_states
 
 DESIGN = {
     "submit": ({"draft"}, "national_review"),

@@ -13,7 +13,6 @@ from flask_login import current_user
 from accord.workflow.audit_actions import AuditAction
 from accord.workflow.policy import is_admin, reads_whole_log
 
-
 blueprint = Blueprint("pages", __name__, template_folder="../templates")
 
 

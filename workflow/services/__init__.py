@@ -14,6 +14,14 @@ from .auth import (
     sign_in,
     touch_token,
 )
+from .inbox import Inbox, NextStep, inbox
+from .overview import (
+    Overview,
+    ProcessListing,
+    new_recommendation_form,
+    process_listing,
+    recommendation_overview,
+)
 from .recommendations import (
     EditOutcome,
     create_recommendation,
@@ -27,14 +35,6 @@ from .recommendations import (
     list_recommendations,
     list_revisions,
     perform_transition,
-)
-from .inbox import Inbox, NextStep, inbox
-from .overview import (
-    Overview,
-    ProcessListing,
-    new_recommendation_form,
-    process_listing,
-    recommendation_overview,
 )
 from .reference import list_agencies, list_processes
 from .sign_in_limits import check_sign_in_allowed

@@ -13,9 +13,9 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from ..actors import Actor
 from ..errors import InvalidInput, NotFound
+from ..models import Agency, Approval, Process, Recommendation, process_agencies, recommendation_addressees
 from ..rendering import render_markdown
 from ..validation import DB_INT_MAX, fits_db_int
-from ..models import Agency, Approval, Process, Recommendation, process_agencies, recommendation_addressees
 from ..visibility import can_see, visibility_of
 
 T = TypeVar("T")

@@ -11,7 +11,15 @@ from sqlalchemy.orm import Session, aliased
 from ..actors import Actor
 from ..errors import NotFound
 from ..models import (
-    Agency, AuditEvent, Comment, ConflictCopy, Process, Recommendation, Thread, User, recommendation_addressees,
+    Agency,
+    AuditEvent,
+    Comment,
+    ConflictCopy,
+    Process,
+    Recommendation,
+    Thread,
+    User,
+    recommendation_addressees,
 )
 from ..models.threads import quoted_passage_changed
 from ..policy import Action, allowed_actions, authorize_create, is_allowed, may_create
