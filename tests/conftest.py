@@ -26,6 +26,7 @@ from accord.workflow.db import Database, make_engine
 
 from .factories import World, build_world
 from .helpers import Clock
+from .property.stateful_run import chosen_run
 
 PG_ENV = "ACCORD_TEST_DATABASE_URL"
 
@@ -33,11 +34,15 @@ PG_ENV = "ACCORD_TEST_DATABASE_URL"
 def pytest_configure(config: pytest.Config) -> None:
     # The production hasher costs ~50 ms a password by design; tests need hundreds of users.
     passwords.use_fast_hashing_for_tests()
+    chosen_run()  # the stateful test's seed, chosen (or refused, if mistyped) before anything runs
 
 
-def pytest_report_header(config: pytest.Config) -> str:
+def pytest_report_header(config: pytest.Config) -> list[str]:
     url = os.environ.get(PG_ENV)
-    return f"accord database: {'PostgreSQL at ' + make_url(url).render_as_string() if url else 'SQLite'}"
+    return [
+        f"accord database: {'PostgreSQL at ' + make_url(url).render_as_string() if url else 'SQLite'}",
+        chosen_run().describe(),
+    ]
 
 
 class DatabaseServer:
