@@ -24,7 +24,7 @@ from accord.migrations import schema
 from accord.workflow import passwords
 from accord.workflow.db import Database, make_engine
 
-from .factories import World, build_world
+from .factories import World, build_world, load_world
 from .helpers import Clock
 from .property.stateful_run import chosen_run
 
@@ -112,10 +112,24 @@ def shared_database(database_server: DatabaseServer) -> Iterator[Database]:
     database.dispose()
 
 
+@pytest.fixture(scope="session")
+def world_database(database_server: DatabaseServer) -> Iterator[Database]:
+    """A database with the test world committed once for the whole run, for the tests that
+    take `world`: building it costs more than most tests, and each test's own transaction is
+    rolled back as on `shared_database`, so every test still starts from the same world."""
+    database = Database(database_server.new_database())
+    with database.write() as session:
+        build_world(session)
+    yield database
+    database.dispose()
+
+
 @pytest.fixture
-def connection(shared_database: Database) -> Iterator[Connection]:
-    """A connection whose outer transaction is rolled back after the test."""
-    with shared_database.engine.connect() as connection:
+def connection(request: pytest.FixtureRequest, shared_database: Database) -> Iterator[Connection]:
+    """A connection whose outer transaction is rolled back after the test: on the database
+    with the world already in it when the test takes `world`, else on an empty one."""
+    database = request.getfixturevalue("world_database") if "world" in request.fixturenames else shared_database
+    with database.engine.connect() as connection:
         transaction = connection.begin()
         yield connection
         transaction.rollback()
@@ -161,8 +175,9 @@ def app(connection_database: ConnectionDatabase, tmp_path: Path):
 
 @pytest.fixture
 def world(session: Session) -> World:
-    """Agencies, a process and users in every role and relation (see tests/factories.py)."""
-    return build_world(session)
+    """Agencies, a process and users in every role and relation (see tests/factories.py),
+    read in this test's session from `world_database`."""
+    return load_world(session)
 
 
 @pytest.fixture

@@ -11,13 +11,9 @@ changes nothing while an allowed action writes one audit event.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import Connection, select
-from sqlalchemy.orm import Session, selectinload
-
 from accord.workflow import services
 from accord.workflow.actors import SYSTEM
 from accord.workflow.errors import Conflict, NotFound, PermissionDenied
@@ -50,7 +46,7 @@ from ..design import (
     one_case_per_outcome,
     outcome_for,
 )
-from ..factories import AGENCIES, PASSWORD, PROCESS_AGENCIES, World, build_world
+from ..factories import AGENCIES, PASSWORD, PROCESS_AGENCIES
 from ..helpers import snapshot
 
 OUTCOME_OF = {NotFound: HIDDEN, PermissionDenied: FORBIDDEN, Conflict: WRONG_STATE}
@@ -163,32 +159,6 @@ def test_allowed_actions_list_exactly_what_the_design_allows(state: State, appro
 # --- one case per outcome through the services ------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def world_connection(shared_database) -> Iterator[tuple[Connection, dict[str, int], int]]:
-    """The test world, built once for the module in a transaction rolled back at its end; each
-    test works in a savepoint of its own on top of it."""
-    with shared_database.engine.connect() as connection:
-        transaction = connection.begin()
-        with Session(bind=connection, join_transaction_mode="create_savepoint") as session:
-            world = build_world(session)
-            session.commit()
-            ids = {name: user.id for name, user in world.users.items()}, world.process.id
-        yield connection, *ids
-        transaction.rollback()
-
-
-@pytest.fixture
-def world_session(world_connection) -> Iterator[tuple[Session, World]]:
-    connection, user_ids, process_id = world_connection
-    savepoint = connection.begin_nested()
-    with Session(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False) as session:
-        users = session.scalars(select(User).options(selectinload(User.role_rows))).all()
-        by_id = {user.id: user for user in users}
-        world = World(session.get(Process, process_id), {n: by_id[i] for n, i in user_ids.items()})
-        yield session, world
-    savepoint.rollback()
-
-
 def perform(session, world, action: str, user, rec, thread_id: int, merge_target_id: int | None):
     actor = world[user] if isinstance(user, str) else user
     if action == "edit":
@@ -213,8 +183,7 @@ def perform(session, world, action: str, user, rec, thread_id: int, merge_target
     ("action", "outcome", "user", "state"), one_case_per_outcome(),
     ids=lambda value: getattr(value, "value", value),
 )
-def test_each_service_asks_the_policy(world_session, action, outcome, user, state):
-    session, world = world_session
+def test_each_service_asks_the_policy(session, world, action, outcome, user, state):
     # Approvals are only in place where the adoption guard needs them, so that an `approve`
     # in consolidation is a new decision.
     rec = world.draft(session)
@@ -239,8 +208,7 @@ def test_each_service_asks_the_policy(world_session, action, outcome, user, stat
     assert snapshot(session) == before, "a refused action changed something"
 
 
-def test_refused_action_writes_no_event(world_session):
-    session, world = world_session
+def test_refused_action_writes_no_event(session, world):
     rec = world.draft(session)
     session.commit()
     count = session.query(AuditEvent).count()
@@ -255,11 +223,10 @@ def test_refused_action_writes_no_event(world_session):
     ("national_expert", "UZ-CS"),  # an agency that only takes part
     ("eu_expert", "LV-SBG"),
 ])
-def test_an_auditor_who_also_drafts_reads_a_private_draft_but_acts_on_nothing(world_session, role, agency):
+def test_an_auditor_who_also_drafts_reads_a_private_draft_but_acts_on_nothing(session, world, role, agency):
     """The auditor's reading right does not become a writing right: every action on another
     agency's private draft is refused (403) and changes nothing; once the draft is submitted,
     the drafting role acts as it always did."""
-    session, world = world_session
     actor = services.add_user(session, SYSTEM, username=f"auditing_{role}_{agency[:2].lower()}",
                               agency_code=agency, roles=["auditor", role], password=PASSWORD)
     rec = world.draft(session)
