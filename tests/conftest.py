@@ -113,7 +113,7 @@ def shared_database(database_server: DatabaseServer) -> Iterator[Database]:
 
 
 @pytest.fixture(scope="session")
-def world_database(database_server: DatabaseServer) -> Iterator[Database]:
+def database_with_world(database_server: DatabaseServer) -> Iterator[Database]:
     """A database with the test world committed once for the whole run, for the tests that
     take `world`: building it costs more than most tests, and each test's own transaction is
     rolled back as on `shared_database`, so every test still starts from the same world."""
@@ -128,7 +128,7 @@ def world_database(database_server: DatabaseServer) -> Iterator[Database]:
 def connection(request: pytest.FixtureRequest, shared_database: Database) -> Iterator[Connection]:
     """A connection whose outer transaction is rolled back after the test: on the database
     with the world already in it when the test takes `world`, else on an empty one."""
-    database = request.getfixturevalue("world_database") if "world" in request.fixturenames else shared_database
+    database = request.getfixturevalue("database_with_world") if "world" in request.fixturenames else shared_database
     with database.engine.connect() as connection:
         transaction = connection.begin()
         yield connection
@@ -176,7 +176,7 @@ def app(connection_database: ConnectionDatabase, tmp_path: Path):
 @pytest.fixture
 def world(session: Session) -> World:
     """Agencies, a process and users in every role and relation (see tests/factories.py),
-    read in this test's session from `world_database`."""
+    read in this test's session from `database_with_world`."""
     return load_world(session)
 
 
