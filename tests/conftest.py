@@ -24,8 +24,9 @@ from accord.migrations import schema
 from accord.workflow import passwords
 from accord.workflow.db import Database, make_engine
 
-from .factories import World, build_world
+from .factories import World, build_world, load_world
 from .helpers import Clock
+from .property.stateful_run import chosen_run
 
 PG_ENV = "ACCORD_TEST_DATABASE_URL"
 
@@ -33,11 +34,15 @@ PG_ENV = "ACCORD_TEST_DATABASE_URL"
 def pytest_configure(config: pytest.Config) -> None:
     # The production hasher costs ~50 ms a password by design; tests need hundreds of users.
     passwords.use_fast_hashing_for_tests()
+    chosen_run()  # the stateful test's seed, chosen (or refused, if mistyped) before anything runs
 
 
-def pytest_report_header(config: pytest.Config) -> str:
+def pytest_report_header(config: pytest.Config) -> list[str]:
     url = os.environ.get(PG_ENV)
-    return f"accord database: {'PostgreSQL at ' + make_url(url).render_as_string() if url else 'SQLite'}"
+    return [
+        f"accord database: {'PostgreSQL at ' + make_url(url).render_as_string() if url else 'SQLite'}",
+        chosen_run().describe(),
+    ]
 
 
 class DatabaseServer:
@@ -107,10 +112,24 @@ def shared_database(database_server: DatabaseServer) -> Iterator[Database]:
     database.dispose()
 
 
+@pytest.fixture(scope="session")
+def database_with_world(database_server: DatabaseServer) -> Iterator[Database]:
+    """A database with the test world committed once for the whole run, for the tests that
+    take `world`: building it costs more than most tests, and each test's own transaction is
+    rolled back as on `shared_database`, so every test still starts from the same world."""
+    database = Database(database_server.new_database())
+    with database.write() as session:
+        build_world(session)
+    yield database
+    database.dispose()
+
+
 @pytest.fixture
-def connection(shared_database: Database) -> Iterator[Connection]:
-    """A connection whose outer transaction is rolled back after the test."""
-    with shared_database.engine.connect() as connection:
+def connection(request: pytest.FixtureRequest, shared_database: Database) -> Iterator[Connection]:
+    """A connection whose outer transaction is rolled back after the test: on the database
+    with the world already in it when the test takes `world`, else on an empty one."""
+    database = request.getfixturevalue("database_with_world") if "world" in request.fixturenames else shared_database
+    with database.engine.connect() as connection:
         transaction = connection.begin()
         yield connection
         transaction.rollback()
@@ -156,8 +175,9 @@ def app(connection_database: ConnectionDatabase, tmp_path: Path):
 
 @pytest.fixture
 def world(session: Session) -> World:
-    """Agencies, a process and users in every role and relation (see tests/factories.py)."""
-    return build_world(session)
+    """Agencies, a process and users in every role and relation (see tests/factories.py),
+    read in this test's session from `database_with_world`."""
+    return load_world(session)
 
 
 @pytest.fixture

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy.orm import Session
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
 
 from accord.workflow import services
 from accord.workflow.actors import SYSTEM
@@ -107,16 +108,28 @@ class World:
         return services.perform_transition(session, self[by], rec.id, action, **kwargs)
 
 
+PROCESS_TITLE = "Joint strategic management — test"
+
+
 def build_world(session: Session) -> World:
     for code, name, country, kind in AGENCIES:
         services.add_agency(session, SYSTEM, code=code, name=name, country=country, kind=kind)
-    process = services.add_process(
-        session, SYSTEM, title="Joint strategic management — test", agency_codes=PROCESS_AGENCIES
-    )
+    process = services.add_process(session, SYSTEM, title=PROCESS_TITLE, agency_codes=PROCESS_AGENCIES)
     world = World(process=process)
     for username, (agency, roles) in USERS.items():
         world.users[username] = services.add_user(
             session, SYSTEM, username=username, agency_code=agency, roles=roles, password=PASSWORD
         )
     session.flush()
+    return world
+
+
+def load_world(session: Session) -> World:
+    """The world `build_world` made earlier in this database, read in `session`."""
+    process = session.scalars(select(Process).where(Process.title == PROCESS_TITLE)).one()
+    users = session.scalars(
+        select(User).where(User.username.in_(USERS)).options(selectinload(User.role_rows))
+    ).all()
+    world = World(process=process, users={user.username: user for user in users})
+    assert set(world.users) == set(USERS), "the world was not built in this database"
     return world

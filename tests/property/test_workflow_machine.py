@@ -35,8 +35,9 @@ compared with the model. After every step, as invariants:
   text saved in draft and never submitted reaches no other agency through any read. Each
   teardown sweeps every observer's lists and every private recommendation for every user.
 
-ACCORD_STATEFUL_EXAMPLES changes the number of examples (100), ACCORD_STATEFUL_SEED replaces the
-fixed derandomized run by a seeded one to explore further, and ACCORD_STATEFUL_MIN_STEPS=0 lets
+Each run plays ACCORD_STATEFUL_EXAMPLES sequences (15; CI plays 100 on its SQLite leg) from a
+fresh random seed, or from ACCORD_STATEFUL_SEED: the report header prints both, and a failure
+says how to replay it (`tests/property/stateful_run.py`). ACCORD_STATEFUL_MIN_STEPS=0 lets
 Hypothesis shrink a failure to fewer than 50 steps. `pytest -s` prints what the run reached.
 """
 
@@ -44,7 +45,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import shutil
 import sys
 import unicodedata
@@ -90,6 +90,7 @@ from accord.workflow.models import (
 from accord.workflow.states import State
 
 from ..factories import AGENCIES, PASSWORD, USERS, build_world
+from .stateful_run import STEPS, chosen_run
 
 # --- the world ------------------------------------------------------------------------------
 #
@@ -1683,38 +1684,32 @@ def _same(found: Any, wanted: Any, what: str) -> None:
 # --- the test -------------------------------------------------------------------------------
 
 
-STEPS = 50
-
-
 def test_random_sequences_of_use_cases_keep_every_invariant(database_server) -> None:
     env = Env(database_server)
-    examples = int(os.environ.get("ACCORD_STATEFUL_EXAMPLES", "100"))
-    chosen_seed = os.environ.get("ACCORD_STATEFUL_SEED")
-    # Left to itself, Hypothesis ends a third of the examples early (it explores "stop here"
-    # branches); the issue asks for examples of 50 steps. Set ACCORD_STATEFUL_MIN_STEPS=0 to
-    # let it shrink a failure to fewer steps.
-    min_steps = int(os.environ.get("ACCORD_STATEFUL_MIN_STEPS", STEPS))
+    run = chosen_run()
 
+    @hypothesis_seed(run.seed)
     def factory() -> WorkflowMachine:
         return WorkflowMachine(env)
 
-    if chosen_seed:
-        factory = hypothesis_seed(int(chosen_seed))(factory)
     try:
         run_state_machine_as_test(
             factory,
             settings=settings(
-                max_examples=examples,
+                max_examples=run.examples,
                 stateful_step_count=STEPS,
                 deadline=None,
-                derandomize=not chosen_seed,  # the same sequences on every CI run
                 database=None,  # no .hypothesis example files in the repository
                 print_blob=False,
             ),
             # run_state_machine_as_test's own (underscored) parameter: with STEPS - 1, no
             # example stops before its 50th step (nor goes beyond it).
-            _min_steps=max(0, min(min_steps, STEPS) - 1),
+            _min_steps=max(0, min(run.min_steps, STEPS) - 1),
         )
+    except BaseException as failure:
+        failure.add_note(f"Replay this run exactly with: {run.replay()} pytest {__file__}")
+        raise
     finally:
         env.close()
+        print(run.describe())
         print("\n".join(f"{count:8} {what}" for what, count in sorted(env.stats.items())))
