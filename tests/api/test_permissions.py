@@ -13,7 +13,18 @@ import pytest
 from accord.workflow import services
 from accord.workflow.states import State
 
-from ..design import ACTIONS, FORBIDDEN, HIDDEN, OK, STATES, WRONG_STATE, expected, move_to, one_case_per_outcome, visible
+from ..design import (
+    ACTIONS,
+    FORBIDDEN,
+    HIDDEN,
+    OK,
+    STATES,
+    WRONG_STATE,
+    expected,
+    move_to,
+    one_case_per_outcome,
+    visible,
+)
 from ..factories import USERS
 from ..helpers import snapshot
 

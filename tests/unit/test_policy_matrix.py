@@ -14,6 +14,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+
 from accord.workflow import services
 from accord.workflow.actors import SYSTEM
 from accord.workflow.errors import Conflict, NotFound, PermissionDenied
