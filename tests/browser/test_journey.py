@@ -14,6 +14,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from accord.config import demo
+from accord.workflow.audit_actions import AuditAction
 
 from .conftest import ConsoleWatch, LiveServer, shoot
 
@@ -232,6 +233,11 @@ def test_a_recommendation_from_first_draft_to_adoption(
     auditor.get_by_label("Recommendation").fill(str(rec_id))
     auditor.get_by_label("Recommendation").press("Enter")
     events = audit_rows(auditor)
+    # Each row shows the action's label beside its stored code ("Drafted create").
+    for event in events:
+        label, _, code = event["Action"].rpartition(" ")
+        assert label == AuditAction(code).label, event["Action"]
+        event["Action"] = code
     assert [(e["Action"], e["Actor"]) for e in events] == [
         ("create", "aigerim"),
         ("edit", "aigerim"),  # the editor visit before the first submission

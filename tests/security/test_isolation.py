@@ -11,7 +11,6 @@ with an id fails `test_every_route_with_an_id_is_covered` until it is added to a
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from typing import Any
 
@@ -20,6 +19,7 @@ import pytest
 from accord.workflow.states import State
 
 from ..factories import USERS
+from ..helpers import without_csrf_token
 from .conftest import People, full_snapshot
 from .hidden import MARKERS, MISSING_ID, MORE_OUTSIDERS, QUOTE, REASON, SECRET, Hidden, plant, plant_public
 from .routes import Route, build, routes
@@ -96,9 +96,6 @@ WRITES: dict[str, Callable[[Hidden], list[tuple[dict[str, Any], dict[str, Any]]]
 #: username and a missing one answer alike.
 ADMIN_WRITES = {"pages.admin_user_active": lambda h: [({"username": "kz_expert", "verb": v}, {}) for v in ("disable", "enable")]}
 
-_CSRF_VALUE = re.compile(r'(name="csrf_token" value=")[^"]+(")')
-
-
 def missing_twin(values: dict[str, Any]) -> dict[str, Any]:
     """The same call naming nothing: every id (path or filter) replaced by one that does not exist."""
     ids = {"rec_id", "thread_id", "copy_id", "process_id", "recommendation", "copy", "into"}
@@ -108,7 +105,7 @@ def missing_twin(values: dict[str, Any]) -> dict[str, Any]:
 def normal(response) -> tuple[int, str, str]:
     """Status, content type and body, with the one thing that differs between two answers of
     the same page for reasons of its own: the signed CSRF token (it carries a timestamp)."""
-    body = _CSRF_VALUE.sub(r"\1…\2", response.get_data(as_text=True))
+    body = without_csrf_token(response.get_data(as_text=True))
     return response.status_code, response.content_type, body
 
 
