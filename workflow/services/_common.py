@@ -5,15 +5,15 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Generic, Literal, TypeVar, TypeVarTuple, overload
+from typing import Any, Generic, Literal, TypeVar, TypeVarTuple, cast, overload
 
-from sqlalchemy import ColumnElement, Row, Select, bindparam, func, inspect, select
-from sqlalchemy.orm import Session, defaultload, lazyload, load_only, selectinload
+from sqlalchemy import ColumnElement, CursorResult, Row, Select, bindparam, delete, func, inspect, select
+from sqlalchemy.orm import InstrumentedAttribute, Session, defaultload, lazyload, load_only, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from ..actors import Actor
 from ..errors import InvalidInput, NotFound
-from ..models import Agency, Approval, Process, Recommendation, process_agencies, recommendation_addressees
+from ..models import Agency, Approval, Base, Process, Recommendation, process_agencies, recommendation_addressees
 from ..rendering import render_markdown
 from ..validation import DB_INT_MAX, fits_db_int
 from ..visibility import can_see, visibility_of
@@ -192,3 +192,16 @@ def load_recommendation(
     if rec is None or not can_see(actor, rec):  # the second is the first query's rule again, in Python
         raise NotFound("No such recommendation.")
     return rec
+
+
+def delete_batch(
+    session: Session, model: type[Base], key: InstrumentedAttribute[int], condition: ColumnElement[bool], limit: int
+) -> int:
+    """Delete up to `limit` rows of `model` matching `condition`; how many went. Rows another
+    transaction is deleting meanwhile are skipped (PostgreSQL), not waited for, so pruning
+    never queues behind another request's pruning."""
+    victims = select(key).where(condition).limit(limit).with_for_update(skip_locked=True).scalar_subquery()
+    result = cast(CursorResult[Any], session.execute(  # a DELETE's result has its row count
+        delete(model).where(key.in_(victims)).execution_options(synchronize_session=False)
+    ))
+    return result.rowcount or 0

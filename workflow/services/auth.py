@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, bindparam, delete, or_, select, update
+from sqlalchemy import CursorResult, bindparam, or_, select, update
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from .. import audit
@@ -35,6 +35,7 @@ from ..models import Credential, CredentialKind, User, utcnow
 from ..passwords import check_password_policy, hash_password, needs_rehash, verify_password
 from ..policy import authorize_admin
 from ..validation import is_clean
+from ._common import delete_batch
 from .sign_in_limits import PRUNE_BATCH, check_sign_in_allowed, clear_failures, prune_failures, record_failure
 
 TOKEN_LIFETIME = timedelta(days=30)
@@ -105,17 +106,8 @@ def prune_dead_credentials(session: Session) -> int:
     can never be used again); how many went. Rows another transaction is deleting meanwhile
     are skipped (PostgreSQL), not waited for."""
     now = utcnow()
-    dead = (
-        select(Credential.id)
-        .where(or_(Credential.expires_at <= now, Credential.revoked_at.is_not(None)))
-        .limit(PRUNE_BATCH)
-        .with_for_update(skip_locked=True)
-        .scalar_subquery()
-    )
-    result = cast(CursorResult[Any], session.execute(  # a DELETE's result has its row count
-        delete(Credential).where(Credential.id.in_(dead)).execution_options(synchronize_session=False)
-    ))
-    return result.rowcount or 0
+    dead = or_(Credential.expires_at <= now, Credential.revoked_at.is_not(None))
+    return delete_batch(session, Credential, Credential.id, dead, PRUNE_BATCH)
 
 
 #: Audit actions for starting and ending each kind of token.

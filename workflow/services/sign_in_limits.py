@@ -25,14 +25,14 @@ import ipaddress
 import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, cast
 
-from sqlalchemy import CursorResult, delete, func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from ..errors import RateLimited
 from ..models import SignInFailure, utcnow
 from ..validation import is_clean
+from ._common import delete_batch
 
 #: How long a failure counts. Longer than the longest delay many times over, so a guesser held
 #: to the longest delay keeps enough failures in view to stay there.
@@ -137,17 +137,8 @@ def clear_failures(session: Session, username: str, remote_addr: str) -> None:
 def prune_failures(session: Session) -> int:
     """Delete up to PRUNE_BATCH failures older than FAILURE_MEMORY; how many went. Rows another
     transaction is deleting meanwhile are skipped (PostgreSQL), not waited for."""
-    expired = (
-        select(SignInFailure.id)
-        .where(SignInFailure.occurred_at <= utcnow() - FAILURE_MEMORY)
-        .limit(PRUNE_BATCH)
-        .with_for_update(skip_locked=True)
-        .scalar_subquery()
-    )
-    result = cast(CursorResult[Any], session.execute(  # a DELETE's result has its row count
-        delete(SignInFailure).where(SignInFailure.id.in_(expired)).execution_options(synchronize_session=False)
-    ))
-    return result.rowcount or 0
+    expired = SignInFailure.occurred_at <= utcnow() - FAILURE_MEMORY
+    return delete_batch(session, SignInFailure, SignInFailure.id, expired, PRUNE_BATCH)
 
 
 def _remaining(slowdown: Slowdown, failures: int, latest: datetime | str | None, now: datetime) -> timedelta:
